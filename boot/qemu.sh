@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Boots the kernel in QEMU (PVH direct boot). Used by make run/test/bench/debug.
+#
+#   boot/qemu.sh KERNEL INITRD CMDLINE [extra qemu args...]
+#
+# Environment: SMP (CPUs, default 8), MEM (default 512M), ACCEL (tcg|kvm, default
+# tcg), TIMEOUT (seconds; 0 = none, the default for interactive runs).
+# Exit status: QEMU's (isa-debug-exit: 33 = success, 35 = failure), 124 on timeout.
+set -uo pipefail
+kernel=$1; initrd=$2; cmdline=$3; shift 3
+smp=${SMP:-8}; mem=${MEM:-512M}; accel=${ACCEL:-tcg}; timeout_s=${TIMEOUT:-0}
+
+case "$accel" in
+    tcg) accel_args=(-accel tcg,thread=multi -cpu max) ;;
+    kvm)
+        if [ ! -w /dev/kvm ]; then
+            echo "error: ACCEL=kvm but /dev/kvm is missing or not writable" >&2
+            exit 2
+        fi
+        accel_args=(-accel kvm -cpu host,-arch-capabilities) ;;  # nested kvm_pvm rejects that MSR
+    *) echo "error: ACCEL must be tcg or kvm (got '$accel')" >&2; exit 2 ;;
+esac
+
+args=(-machine q35 "${accel_args[@]}" -smp "$smp" -m "$mem"
+      -no-reboot -display none -serial mon:stdio
+      -device isa-debug-exit,iobase=0xf4,iosize=0x04
+      -kernel "$kernel" -append "$cmdline")
+[ -n "$initrd" ] && args+=(-initrd "$initrd")
+
+if [ "$timeout_s" != 0 ]; then
+    exec timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 "${args[@]}" "$@" </dev/null
+else
+    exec qemu-system-x86_64 "${args[@]}" "$@"
+fi

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The test driver behind `make test`: host tests, then the kernel's in-QEMU tests at
+# several CPU counts, then boots with bad input that must still give clear messages.
+# Every QEMU run has a hard timeout. Ends with one line: `N passed, N failed`.
+#
+#   boot/run-tests.sh KERNEL INITRD
+# Environment: SMP_LIST (default "1 2 8"), ACCEL (tcg|kvm), QEMU_TIMEOUT (default 120).
+set -uo pipefail
+kernel=$1; initrd=$2
+smp_list=${SMP_LIST:-1 2 8}
+accel=${ACCEL:-tcg}
+qtimeout=${QEMU_TIMEOUT:-120}
+logdir=build/test-logs
+mkdir -p "$logdir"
+passed=0; failed=0; failures=()
+
+pass() { passed=$((passed + $1)); }
+fail() { failed=$((failed + $1)); failures+=("$2"); }
+
+echo "== host tests (cargo test)"
+if cargo test -q 2>&1 | tee "$logdir/host.log"; then :; fi
+hp=$(grep -Eo '[0-9]+ passed' "$logdir/host.log" | awk '{s+=$1} END {print s+0}')
+hf=$(grep -Eo '[0-9]+ failed' "$logdir/host.log" | awk '{s+=$1} END {print s+0}')
+if grep -q '^error' "$logdir/host.log" || ! grep -q 'test result' "$logdir/host.log"; then
+    fail 1 "host tests did not build or run (see $logdir/host.log)"
+fi
+pass "$hp"; [ "$hf" -gt 0 ] && fail "$hf" "host tests: $hf failed"
+
+# qemu_run NAME SMP CMDLINE INITRD -> sets $out (log path) and $rc
+qemu_run() {
+    out="$logdir/$1.log"
+    SMP=$2 ACCEL=$accel TIMEOUT=$qtimeout boot/qemu.sh "$kernel" "$4" "$3" >"$out" 2>&1
+    rc=$?
+}
+
+for smp in $smp_list; do
+    name="kernel-smp$smp-$accel"
+    echo "== in-QEMU tests: -smp $smp, accel $accel (timeout ${qtimeout}s)"
+    qemu_run "$name" "$smp" "test" "$initrd"
+    grep -E '^(test |kernel tests:|    \(|!!!|  #|    at )' "$out" | sed 's/^/  /'
+    line=$(grep -E '^kernel tests: [0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
+    kp=$(echo "$line" | awk '{print $3}'); kf=$(echo "$line" | awk '{print $5}')
+    kp=${kp:-0}; kf=${kf:-0}
+    pass "$kp"
+    if [ "$rc" = 124 ]; then
+        fail 1 "$name: QEMU timed out after ${qtimeout}s (log: $out)"
+    elif [ "$rc" != 33 ]; then
+        fail $((kf > 0 ? kf : 1)) "$name: QEMU exit status $rc, expected 33 (log: $out)"
+    elif [ "$kf" != 0 ] || [ -z "$line" ]; then
+        fail $((kf > 0 ? kf : 1)) "$name: $kf kernel tests failed"
+    fi
+done
+
+# expect NAME DESCRIPTION WANT_RC CMDLINE INITRD PATTERN... : a boot that must end
+# with WANT_RC and print every PATTERN (extended regex).
+expect() {
+    local name=$1 what=$2 want=$3 cmd=$4 rd=$5; shift 5
+    echo "== boot check: $what"
+    qemu_run "$name" 2 "$cmd" "$rd"
+    local ok=1
+    [ "$rc" = "$want" ] || { ok=0; echo "  exit status $rc, expected $want"; }
+    for p in "$@"; do
+        grep -Eq -- "$p" "$out" || { ok=0; echo "  missing output: $p"; }
+    done
+    if [ $ok = 1 ]; then echo "  ok"; pass 1; else fail 1 "$what (log: $out)"; fi
+}
+
+expect corrupt-cmdline "garbage command line still boots, with warnings" 33 \
+    "test=mm::tests::frames log=shouty frobnicate ==" "$initrd" \
+    "cmdline: .*shouty" "cmdline: .*frobnicate" "kernel tests: [1-9][0-9]* passed, 0 failed"
+expect no-initrd "boot without an initrd says so" 33 "test=mm::tests::frames" "" \
+    "no initrd" "kernel tests: [1-9][0-9]* passed, 0 failed"
+expect deliberate-fault "an unhandled kernel page fault is reported, not a reboot loop" 35 \
+    "test=deliberate::page_fault" "$initrd" \
+    "KERNEL PANIC on cpu0: page fault at 0x" "write to unmapped page" "backtrace:" \
+    "  #[0-9]+ +0xffffffff8[0-9a-f]+ .*deliberate"
+
+echo
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,67 @@
+//! Per-CPU GDT and TSS.
+//!
+//! Selector layout is fixed by syscall/sysret (STAR): kernel code 0x08, kernel data
+//! 0x10, user data 0x18|3, user code 0x20|3, then the TSS. The TSS gives each CPU
+//! its ring-0 trap stack (RSP0) and the IST stacks for double faults and NMIs.
+
+use alloc::boxed::Box;
+use x86_64::instructions::segmentation::{Segment, CS, DS, ES, SS};
+use x86_64::instructions::tables::load_tss;
+use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable, SegmentSelector};
+use x86_64::structures::tss::TaskStateSegment;
+use x86_64::VirtAddr;
+
+/// Kernel code selector.
+pub const KERNEL_CS: u16 = 0x08;
+/// Kernel data selector.
+pub const KERNEL_DS: u16 = 0x10;
+/// User data selector (RPL 3).
+pub const USER_DS: u16 = 0x18 | 3;
+/// User code selector (RPL 3).
+pub const USER_CS: u16 = 0x20 | 3;
+
+/// Top-of-stack addresses one CPU needs in its TSS.
+#[derive(Clone, Copy, Debug)]
+pub struct CpuStacks {
+    /// Where the CPU lands on a trap from ring 3.
+    pub trap_top: u64,
+    /// Double-fault IST stack.
+    pub double_fault_top: u64,
+    /// NMI / machine-check IST stack.
+    pub nmi_top: u64,
+}
+
+struct CpuTables {
+    gdt: GlobalDescriptorTable,
+    tss: &'static TaskStateSegment,
+}
+
+/// Builds and loads this CPU's GDT and TSS, then the full IDT (which uses the IST).
+/// Called once per CPU, after the heap exists; the tables live forever.
+pub fn init_cpu(stacks: CpuStacks) {
+    let mut tss = TaskStateSegment::new();
+    tss.privilege_stack_table[0] = VirtAddr::new(stacks.trap_top);
+    tss.interrupt_stack_table[super::idt::DOUBLE_FAULT_IST as usize] = VirtAddr::new(stacks.double_fault_top);
+    tss.interrupt_stack_table[super::idt::NMI_IST as usize] = VirtAddr::new(stacks.nmi_top);
+    let tss: &'static TaskStateSegment = Box::leak(Box::new(tss));
+    let mut gdt = GlobalDescriptorTable::new();
+    let kcs = gdt.append(Descriptor::kernel_code_segment());
+    let kds = gdt.append(Descriptor::kernel_data_segment());
+    let uds = gdt.append(Descriptor::user_data_segment());
+    let ucs = gdt.append(Descriptor::user_code_segment());
+    let tss_sel = gdt.append(Descriptor::tss_segment(tss));
+    debug_assert_eq!((kcs.0, kds.0, uds.0, ucs.0), (KERNEL_CS, KERNEL_DS, USER_DS, USER_CS));
+    let tables: &'static CpuTables = Box::leak(Box::new(CpuTables { gdt, tss }));
+    let _ = tables.tss;
+    tables.gdt.load();
+    // SAFETY: the GDT just loaded has valid kernel code/data descriptors at these
+    // selectors and a TSS descriptor for a TSS that lives forever.
+    unsafe {
+        CS::set_reg(SegmentSelector(KERNEL_CS));
+        SS::set_reg(SegmentSelector(KERNEL_DS));
+        DS::set_reg(SegmentSelector(0));
+        ES::set_reg(SegmentSelector(0));
+        load_tss(tss_sel);
+    }
+    super::idt::load();
+}

@@ -1,0 +1,75 @@
+//! Per-CPU data reached through the GS base: `%gs:0` holds a pointer to the CPU's own
+//! `PerCpu`, so `cpu_id()` is one load. Until a CPU sets GS, `cpu_id()` says 0.
+
+use alloc::boxed::Box;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use x86_64::registers::model_specific::{GsBase, KernelGsBase};
+use x86_64::VirtAddr;
+
+/// Most CPUs the kernel supports.
+pub const MAX_CPUS: usize = 64;
+
+/// What each CPU keeps for itself. Field offsets used by assembly are fixed.
+#[repr(C)]
+pub struct PerCpu {
+    /// Pointer to this struct (offset 0: `mov %gs:0, reg` yields `&PerCpu`).
+    pub self_ptr: u64,
+    /// Logical CPU index (offset 8).
+    pub cpu_id: u64,
+    /// Scratch for the syscall entry: user RSP (offset 16).
+    pub user_rsp: u64,
+    /// Kernel RSP to switch to on syscall entry (offset 24).
+    pub kernel_rsp: u64,
+    /// Local APIC id.
+    pub apic_id: core::sync::atomic::AtomicU32,
+    /// Timer interrupts taken.
+    pub ticks: AtomicU64,
+}
+
+static READY: AtomicBool = AtomicBool::new(false);
+
+/// Creates this CPU's `PerCpu` and points GS (and KERNEL_GS, for swapgs) at it.
+pub fn init(cpu_id: usize, apic_id: u32) -> &'static PerCpu {
+    let p = Box::leak(Box::new(PerCpu {
+        self_ptr: 0,
+        cpu_id: cpu_id as u64,
+        user_rsp: 0,
+        kernel_rsp: 0,
+        apic_id: core::sync::atomic::AtomicU32::new(apic_id),
+        ticks: AtomicU64::new(0),
+    }));
+    p.self_ptr = p as *mut PerCpu as u64;
+    GsBase::write(VirtAddr::new(p.self_ptr));
+    KernelGsBase::write(VirtAddr::new(0));
+    READY.store(true, Ordering::Release);
+    p
+}
+
+/// This CPU's logical index.
+#[inline]
+pub fn cpu_id() -> usize {
+    if !READY.load(Ordering::Relaxed) {
+        return 0;
+    }
+    let id: u64;
+    // SAFETY: once READY, every CPU that runs kernel code has GS pointing at its
+    // PerCpu (APs set it before anything logs), whose offset 8 is `cpu_id`.
+    unsafe { core::arch::asm!("mov {}, gs:[8]", out(reg) id, options(nostack, readonly, preserves_flags)) };
+    id as usize
+}
+
+/// This CPU's `PerCpu`.
+pub fn current() -> &'static PerCpu {
+    let p: u64;
+    // SAFETY: as for `cpu_id`; offset 0 is the struct's own address, and the struct
+    // is leaked (lives forever).
+    unsafe {
+        core::arch::asm!("mov {}, gs:[0]", out(reg) p, options(nostack, readonly, preserves_flags));
+        &*(p as *const PerCpu)
+    }
+}
+
+/// Records this CPU's APIC id once the APIC is up.
+pub fn set_apic_id(id: u32) {
+    current().apic_id.store(id, Ordering::Relaxed);
+}

@@ -1,0 +1,144 @@
+//! mello: an x86_64 SMP kernel whose kernel side is asynchronous.
+//!
+//! Kernel services (IPC receive, sleep/wake, AP bring-up, load balancing) are futures
+//! on a per-CPU lock-free executor (the `executor` crate), woken by the APIC timer and
+//! by RESCHEDULE IPIs. User processes run preemptively in ring 3; each user thread is
+//! itself a task that enters ring 3 and comes back when the thread traps.
+//!
+//! Principles:
+//! - **Safe above the fence.** `unsafe` lives in `arch/` (CPU, traps, entry) and `mm/`
+//!   (physical memory, page tables, heap); every block states its invariant. The rest
+//!   of the kernel is safe Rust over those primitives (`#![deny(unsafe_code)]`).
+//! - **Logic that needs no hardware is host-tested.** Command line, IPC queues, ELF
+//!   checks, initrd, user-range checks live in `kcore`; the executor is its own crate.
+//! - **Bad input is an error, never a crash.** Loader data, the command line, ELF files
+//!   and syscall arguments are checked; failures are reported in words.
+//! - **Measure, don't guess.** Counters and wake-latency histograms are always on.
+//!
+//! Boot: `arch/entry.rs` (PVH) or `boot/limine.rs` build a `BootInfo` and call `kmain`.
+
+#![no_std]
+#![no_main]
+#![deny(unsafe_code)]
+
+extern crate alloc;
+
+mod acpi;
+#[allow(unsafe_code)]
+mod arch;
+mod boot;
+mod console;
+mod ktest;
+#[allow(unsafe_code)]
+mod mm;
+mod panic;
+mod smp;
+mod symbols;
+mod sync;
+
+use boot::BootInfo;
+use kcore::cmdline::{Cmdline, LogLevel, Mode};
+
+/// The boot information, kept for the kernel's lifetime.
+static BOOT: spin::Once<BootInfo> = spin::Once::new();
+
+/// CPU features of the boot CPU.
+static FEATURES: spin::Once<arch::cpu::Features> = spin::Once::new();
+
+/// The parsed command line.
+static CMDLINE: spin::Once<Cmdline> = spin::Once::new();
+
+/// Prints a fatal boot error and stops (exits QEMU with failure when under test).
+pub fn fatal(args: core::fmt::Arguments) -> ! {
+    kprintln!("FATAL: {args}");
+    kprintln!("the kernel cannot continue; halting");
+    arch::qemu::exit(arch::qemu::ExitCode::Failure)
+}
+
+/// Common entry for both boot paths, on the loader's stack and page tables.
+pub fn kmain(info: BootInfo) -> ! {
+    console::log::init(LogLevel::Info);
+    let features = match arch::cpu::init_cpu_policy() {
+        Ok(f) => f,
+        Err(e) => fatal(format_args!("{e}")),
+    };
+    FEATURES.call_once(|| features);
+    let [_, _, rw] = mm::paging::kernel_sections();
+    let image_end = info.kernel_phys + (rw.1 - info.kernel_virt);
+    let mut reserved = [(info.kernel_phys, image_end), (0, 0)];
+    if let Some((s, len)) = info.initrd {
+        reserved[1] = (s, s.saturating_add(len));
+    }
+    if let Err(e) = mm::frame::init(&info, &reserved) {
+        fatal(format_args!("memory: {e}"));
+    }
+    if let Err(e) = mm::paging::init_kernel(&info) {
+        fatal(format_args!("paging: {e}"));
+    }
+    if let Err(e) = mm::heap::init() {
+        fatal(format_args!("heap: {e}"));
+    }
+    let stack = |what: &str| match mm::stack::alloc(16) {
+        Some(s) => s,
+        None => fatal(format_args!("out of memory for the {what} stack")),
+    };
+    let kstack = stack("boot");
+    arch::gdt::init_cpu(arch::gdt::CpuStacks {
+        trap_top: stack("trap").top,
+        double_fault_top: stack("double-fault").top,
+        nmi_top: stack("NMI").top,
+    });
+    arch::percpu::init(0, 0);
+    BOOT.call_once(|| info);
+    arch::switch_stack(kstack.top, kmain_on_stack, 0)
+}
+
+/// Boot continues here on a guarded kernel stack with the kernel's own page tables.
+extern "C" fn kmain_on_stack(_: u64) -> ! {
+    let info = BOOT.get().expect("boot info stored");
+    let cmd = CMDLINE.call_once(|| Cmdline::parse(info.cmdline()));
+    console::log::init(cmd.log);
+    for w in info.warnings.iter().flatten() {
+        log::warn!("boot: {w}");
+    }
+    for w in &cmd.warnings {
+        log::warn!("cmdline: {w}");
+    }
+    let hz = arch::time::calibrate();
+    log::info!("TSC {}.{:03} MHz (calibrated against the PIT)", hz / 1_000_000, (hz / 1000) % 1000);
+    smp::init_bsp(info.rsdp, FEATURES.get().expect("features detected"));
+    if let Some(fb) = &info.framebuffer {
+        match console::fb::attach(fb) {
+            Ok(()) => log::info!("framebuffer console {}x{}", fb.width, fb.height),
+            Err(e) => log::warn!("{e}"),
+        }
+    }
+    match info.initrd {
+        Some((pa, len)) => log::info!("initrd at {pa:#x}, {} KiB", len / 1024),
+        None => log::warn!("no initrd: /init and the ring-3 programs are unavailable (pass one with -initrd)"),
+    }
+    banner(info);
+    match &cmd.mode {
+        Mode::Test { filter } => ktest::run(filter.as_deref()),
+        Mode::Bench { name } => {
+            log::error!("unknown benchmark '{name}'");
+            arch::qemu::exit(arch::qemu::ExitCode::Failure)
+        }
+        Mode::Run => {
+            log::info!("run mode: nothing more to start yet; halting");
+            arch::halt_forever()
+        }
+    }
+}
+
+fn banner(info: &BootInfo) {
+    let boot_ms = arch::time::uptime_ns() / 1_000_000;
+    kprintln!(
+        "mello: async SMP kernel | {} CPU | {} MiB RAM ({} MiB free) | {:?} boot | booted in {} ms",
+        smp::count(),
+        info.usable_bytes() >> 20,
+        mm::frame::free_count() * 4096 >> 20,
+        info.protocol,
+        boot_ms
+    );
+}
