@@ -31,7 +31,10 @@ mod console;
 mod ktest;
 #[allow(unsafe_code)]
 mod mm;
+mod metrics;
+mod ipc;
 mod panic;
+mod sched;
 mod smp;
 mod symbols;
 mod sync;
@@ -40,7 +43,7 @@ use boot::BootInfo;
 use kcore::cmdline::{Cmdline, LogLevel, Mode};
 
 /// The boot information, kept for the kernel's lifetime.
-static BOOT: spin::Once<BootInfo> = spin::Once::new();
+pub static BOOT: spin::Once<BootInfo> = spin::Once::new();
 
 /// CPU features of the boot CPU.
 static FEATURES: spin::Once<arch::cpu::Features> = spin::Once::new();
@@ -107,6 +110,20 @@ extern "C" fn kmain_on_stack(_: u64) -> ! {
     let hz = arch::time::calibrate();
     log::info!("TSC {}.{:03} MHz (calibrated against the PIT)", hz / 1_000_000, (hz / 1000) % 1000);
     smp::init_bsp(info.rsdp, FEATURES.get().expect("features detected"));
+    sched::init(smp::count());
+    let ap = smp::ap::start_all();
+    if smp::count() > 1 {
+        log::info!(
+            "SMP: {}/{} APs online in {} us",
+            ap.started,
+            smp::count() - 1,
+            arch::time::cycles_to_ns(ap.cycles) / 1000
+        );
+        for (cpu, why) in &ap.failed {
+            log::error!("SMP: cpu{cpu} (APIC id {}) {why}; continuing without it", smp::cpus()[*cpu].apic_id);
+        }
+    }
+    sched::spawn_on(0, sched::balance::run()).detach();
     if let Some(fb) = &info.framebuffer {
         match console::fb::attach(fb) {
             Ok(()) => log::info!("framebuffer console {}x{}", fb.width, fb.height),
@@ -134,8 +151,8 @@ extern "C" fn kmain_on_stack(_: u64) -> ! {
 fn banner(info: &BootInfo) {
     let boot_ms = arch::time::uptime_ns() / 1_000_000;
     kprintln!(
-        "mello: async SMP kernel | {} CPU | {} MiB RAM ({} MiB free) | {:?} boot | booted in {} ms",
-        smp::count(),
+        "mello: async SMP kernel | {} CPUs online | {} MiB RAM ({} MiB free) | {:?} boot | booted in {} ms",
+        smp::online(),
         info.usable_bytes() >> 20,
         mm::frame::free_count() * 4096 >> 20,
         info.protocol,

@@ -3,6 +3,7 @@
 //! The rest of the kernel calls the safe functions here; each `unsafe` block states
 //! the invariant that makes it sound in a `// SAFETY:` comment.
 
+pub mod ap;
 pub mod apic;
 pub mod backtrace;
 pub mod cpu;

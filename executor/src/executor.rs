@@ -1,0 +1,306 @@
+//! The `Executor`: per-CPU state, spawning, the wake-side enqueue + notify, migration and
+//! statistics. The loop itself (`run`, `block_on`, polling, idling) is in `run.rs`.
+
+use alloc::boxed::Box;
+use core::future::Future;
+use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+
+use crate::hist::Log2Histogram;
+use crate::join::JoinHandle;
+use crate::policy::{StealHalf, StealPolicy};
+use crate::queue::RunQueues;
+use crate::stats::{bump, CpuStats, Stats};
+use crate::task::{allocate, NewTask, TaskId, TaskRef};
+use crate::timer::TimerQueue;
+use crate::Platform;
+
+/// Scheduling priority. A CPU always runs its High tasks before Normal ones and Normal
+/// before Low (strict: a High task that never stops yielding starves the others).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Priority {
+    /// Run first (interrupt bottom halves, latency-critical services).
+    High = 0,
+    /// The default.
+    #[default]
+    Normal = 1,
+    /// Run when nothing else is ready (background work).
+    Low = 2,
+}
+
+/// How to spawn a task; `SpawnOptions::default()` is what [`Executor::spawn`] uses.
+#[derive(Copy, Clone, Debug)]
+pub struct SpawnOptions {
+    /// Its priority.
+    pub priority: Priority,
+    /// Its home CPU; `None` = the calling CPU (round-robin from a foreign thread).
+    pub cpu: Option<usize>,
+    /// If true it never leaves its home CPU (not stolen, not migrated).
+    pub pinned: bool,
+    /// A name for debugging ([`task_info`](crate::task_info)).
+    pub name: &'static str,
+}
+
+impl Default for SpawnOptions {
+    fn default() -> Self {
+        SpawnOptions { priority: Priority::Normal, cpu: None, pinned: false, name: "task" }
+    }
+}
+
+/// Everything one CPU owns. Aligned so neighbouring CPUs do not share cache lines.
+#[repr(align(128))]
+pub(crate) struct PerCpu {
+    pub queues: RunQueues,
+    /// "I may halt": set (SeqCst fence after) before the idle re-check, cleared after.
+    /// Wakers push, fence, then read it to decide whether to notify. See `kick`.
+    pub sleeping: AtomicBool,
+    /// Id of the task being polled, 0 if none.
+    pub current: AtomicU64,
+    pub timers: TimerQueue,
+    /// Deadline last passed to `Platform::set_deadline` (`u64::MAX` = none). Owner-only.
+    pub programmed: AtomicU64,
+    pub stats: Stats,
+}
+
+/// A per-CPU lock-free async executor. See the crate docs.
+pub struct Executor {
+    platform: &'static dyn Platform,
+    pub(crate) cpus: Box<[PerCpu]>,
+    /// `&'static dyn StealPolicy` is a fat pointer; we keep a leaked thin pointer to one
+    /// so that the loop reads the policy with one atomic load.
+    policy: AtomicPtr<&'static dyn StealPolicy>,
+    next_id: AtomicU64,
+    /// Round-robin home for spawns from foreign threads.
+    next_home: AtomicUsize,
+    /// Bit `i` set while CPU `i` (< 64) is in `idle`. Only a hint, for waking a thief when
+    /// work piles up; correctness never depends on it (the per-CPU `sleeping` does that).
+    pub(crate) idle_mask: AtomicU64,
+}
+
+static DEFAULT_POLICY: &'static dyn StealPolicy = &StealHalf;
+
+impl Executor {
+    /// Create an executor for `num_cpus` CPUs on `platform` and leak it (the kernel keeps
+    /// it for ever; tests leak one per test).
+    pub fn new(platform: &'static dyn Platform, num_cpus: usize) -> &'static Executor {
+        assert!(num_cpus > 0, "executor needs at least one CPU");
+        let cpus = (0..num_cpus)
+            .map(|_| PerCpu {
+                queues: RunQueues::new(),
+                sleeping: AtomicBool::new(false),
+                current: AtomicU64::new(0),
+                timers: TimerQueue::new(),
+                programmed: AtomicU64::new(u64::MAX),
+                stats: Stats::default(),
+            })
+            .collect();
+        Box::leak(Box::new(Executor {
+            platform,
+            cpus,
+            policy: AtomicPtr::new(&DEFAULT_POLICY as *const _ as *mut _),
+            next_id: AtomicU64::new(1),
+            next_home: AtomicUsize::new(0),
+            idle_mask: AtomicU64::new(0),
+        }))
+    }
+
+    /// Number of CPUs.
+    pub fn num_cpus(&self) -> usize {
+        self.cpus.len()
+    }
+
+    /// The platform it runs on.
+    pub fn platform(&self) -> &'static dyn Platform {
+        self.platform
+    }
+
+    /// `platform().now()`.
+    pub fn now(&self) -> u64 {
+        self.platform.now()
+    }
+
+    /// Convert a duration to platform ticks, rounding up (so timers are never early).
+    pub fn duration_to_ticks(&self, d: core::time::Duration) -> u64 {
+        let t = (d.as_nanos() * self.platform.ticks_per_second() as u128).div_ceil(1_000_000_000);
+        t.min(u64::MAX as u128) as u64
+    }
+
+    /// Convert platform ticks to nanoseconds (rounding down).
+    pub fn ticks_to_nanos(&self, ticks: u64) -> u64 {
+        let ns = ticks as u128 * 1_000_000_000 / self.platform.ticks_per_second().max(1) as u128;
+        ns.min(u64::MAX as u128) as u64
+    }
+
+    /// Spawn `f` with home = the calling CPU, Normal priority, migratable.
+    pub fn spawn<F>(&'static self, f: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_with(SpawnOptions::default(), f)
+    }
+
+    /// Spawn `f` pinned to `cpu` (Normal priority).
+    pub fn spawn_on<F>(&'static self, cpu: usize, f: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_with(SpawnOptions { cpu: Some(cpu), pinned: true, ..Default::default() }, f)
+    }
+
+    /// Spawn `f` with explicit options. Panics if `opts.cpu` is out of range.
+    pub fn spawn_with<F>(&'static self, opts: SpawnOptions, f: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let me = self.platform.cpu_id();
+        let home = match opts.cpu {
+            Some(c) => c,
+            None if me < self.num_cpus() => me,
+            None => self.next_home.fetch_add(1, Ordering::Relaxed) % self.num_cpus(),
+        };
+        assert!(home < self.num_cpus(), "spawn: cpu {home} out of range");
+        let id = TaskId(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let new = NewTask {
+            exec: self,
+            home,
+            id,
+            priority: opts.priority,
+            pinned: opts.pinned,
+            name: opts.name,
+        };
+        let (queued, handle) = allocate(new, f);
+        bump(&self.cpus[home].stats.shared.spawned);
+        self.enqueue(queued, me);
+        JoinHandle::new(handle)
+    }
+
+    /// Push a SCHEDULED task on its home CPU's queue and, if that CPU may be halted, notify
+    /// it. `me` is the calling CPU (`platform.cpu_id()`), passed in to read it once per wake.
+    pub(crate) fn enqueue(&self, task: TaskRef, me: usize) {
+        // Relaxed: the task is SCHEDULED and in nobody's queue, so `migrate` cannot be
+        // changing `home` now; we saw the last change through the state's Acquire.
+        let home = task.header().home.load(Ordering::Relaxed);
+        self.cpus[home].queues.push(task);
+        if home != me {
+            self.kick(home);
+        }
+    }
+
+    /// Notify `cpu` if it announced that it may halt. The pairing with `run::idle`:
+    ///
+    /// ```text
+    ///   waker:  push task ; fence(SeqCst) ; if sleeping { notify }
+    ///   idler:  sleeping = true ; fence(SeqCst) ; if queues empty { halt }
+    /// ```
+    ///
+    /// With a SeqCst fence on both sides, at least one side sees the other's write (Dekker):
+    /// either the waker sees `sleeping` and notifies (and a notify that lands before the
+    /// halt keeps it from halting: interrupts are off until `sti; hlt`), or the idler sees
+    /// the task and does not halt. The swap makes only one waker pay for the notify.
+    /// A CPU never kicks itself: if it is running this code, it is not halted.
+    pub(crate) fn kick(&self, cpu: usize) {
+        fence(Ordering::SeqCst);
+        let pc = &self.cpus[cpu];
+        if pc.sleeping.load(Ordering::Relaxed) && pc.sleeping.swap(false, Ordering::Relaxed) {
+            bump(&pc.stats.shared.notifies);
+            self.platform.notify(cpu);
+        }
+    }
+
+    /// Called by a busy `cpu` now and then: if migratable tasks wait in its queues and some
+    /// other CPU is idle, notify one idle CPU so that it wakes up and steals. (A halted CPU
+    /// cannot notice work piling up elsewhere by itself.)
+    pub(crate) fn wake_thief(&self, cpu: usize) {
+        let others = self.idle_mask.load(Ordering::Relaxed) & !1u64.checked_shl(cpu as u32).unwrap_or(0);
+        if others == 0 || !self.steal_policy().wake_thieves() || self.stealable(cpu) == 0 {
+            return;
+        }
+        self.kick(others.trailing_zeros() as usize);
+    }
+
+    /// Count a wake that scheduled a task homed on `home`, issued from CPU `me`.
+    pub(crate) fn count_wake(&self, home: usize, me: usize) {
+        let s = &self.cpus[home].stats.shared;
+        bump(&s.wakes);
+        if me != home {
+            bump(&s.remote_wakes);
+        }
+    }
+
+    /// Snapshot of `cpu`'s counters and wake-latency summary.
+    pub fn stats(&self, cpu: usize) -> CpuStats {
+        self.cpus[cpu].stats.snapshot(self.queued(cpu))
+    }
+
+    /// `cpu`'s full wake-latency histogram (ticks), e.g. to print or merge it.
+    pub fn wake_latency(&self, cpu: usize) -> &Log2Histogram {
+        &self.cpus[cpu].stats.wake_latency
+    }
+
+    /// Approximate run-queue length of `cpu` (all priorities, pinned or not).
+    pub fn queued(&self, cpu: usize) -> usize {
+        self.cpus[cpu].queues.len()
+    }
+
+    /// Number of timers registered on `cpu` (takes its timer lock briefly).
+    pub fn pending_timers(&self, cpu: usize) -> usize {
+        self.cpus[cpu].timers.len()
+    }
+
+    /// Approximate number of migratable queued tasks on `cpu` (what `migrate` can move).
+    pub fn stealable(&self, cpu: usize) -> usize {
+        self.cpus[cpu].queues.migratable_len()
+    }
+
+    /// Move up to `max` migratable queued tasks from `from` to `to`, highest priority first,
+    /// re-homing them (their later wakes go to `to`). Returns how many moved. Callable from
+    /// any CPU: idle stealing (`to` = the thief) and the kernel's periodic balancer.
+    pub fn migrate(&self, from: usize, to: usize, max: usize) -> usize {
+        if from == to || from >= self.num_cpus() || to >= self.num_cpus() {
+            return 0;
+        }
+        let mut moved = 0;
+        while moved < max {
+            let Some(task) = self.cpus[from].queues.pop_migratable() else { break };
+            // Relaxed: the task is SCHEDULED and ours alone until pushed; the push below
+            // (Release) publishes the new home to whoever pops it, and later wakers read
+            // it after an Acquire of the state the next poll released.
+            task.header().home.store(to, Ordering::Relaxed);
+            self.cpus[to].queues.push(task);
+            moved += 1;
+        }
+        if moved > 0 {
+            let add = |c: &AtomicU64| c.fetch_add(moved as u64, Ordering::Relaxed);
+            add(&self.cpus[from].stats.shared.migrated_out);
+            add(&self.cpus[to].stats.shared.migrated_in);
+            if to != self.platform.cpu_id() {
+                self.kick(to);
+            }
+        }
+        moved
+    }
+
+    /// Replace the steal policy (default [`StealHalf`]). Takes effect at the next steal.
+    pub fn set_steal_policy(&self, p: &'static dyn StealPolicy) {
+        // Leaks one pointer-sized box per call: policies change a handful of times per boot.
+        let boxed: *mut &'static dyn StealPolicy = Box::into_raw(Box::new(p));
+        // Release: the box's contents are visible to the loop's Acquire load.
+        self.policy.store(boxed, Ordering::Release);
+    }
+
+    pub(crate) fn steal_policy(&self) -> &'static dyn StealPolicy {
+        // SAFETY: the pointer is either `&DEFAULT_POLICY` or a leaked box, never freed.
+        // Acquire pairs with the Release in `set_steal_policy`.
+        unsafe { *self.policy.load(Ordering::Acquire) }
+    }
+
+    /// The task being polled on `cpu`, if any.
+    pub fn current_task(&self, cpu: usize) -> Option<TaskId> {
+        match self.cpus[cpu].current.load(Ordering::Relaxed) {
+            0 => None,
+            id => Some(TaskId(id)),
+        }
+    }
+}

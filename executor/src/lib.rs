@@ -1,0 +1,103 @@
+//! A per-CPU, lock-free async executor for the kernel (`no_std` + `alloc`), tested on the host.
+//!
+//! # What it is
+//!
+//! Every CPU runs [`Executor::run`]: it polls its own run queues (High, then Normal, then
+//! Low), fires its own expired timers, steals from other CPUs when it has nothing to do
+//! (a swappable [`StealPolicy`]), and otherwise halts through [`Platform::idle`]. A task is
+//! one allocation (a header with atomic state bits and a refcount, plus the future), and
+//! its [`Waker`](core::task::Waker) is a pointer to that header: cloning, waking and dropping
+//! a waker never allocate nor take a lock, so `wake()` is safe from interrupt handlers.
+//!
+//! # Principles
+//!
+//! - Hot paths are lock-free: a wake is one CAS, one queue push and, only when the target
+//!   CPU is halted, one notification (an IPI in the kernel).
+//! - No lost wake-ups: a CPU announces it is going to sleep (`sleeping` flag, SeqCst) and
+//!   re-checks its queues with interrupts off before halting; a waker pushes, then looks at
+//!   the flag. See `executor.rs` (`kick`) and `run.rs` (`idle`).
+//! - A task is never polled twice at once; a wake during a poll re-queues it exactly once
+//!   after the poll. The state machine is drawn in `task.rs`.
+//! - The machine is behind [`Platform`]: the kernel implements it with the LAPIC, IPIs and
+//!   the TSC; the host (feature `std`, [`host`]) with threads, condition variables and
+//!   `Instant`.
+//! - Instrumentation is built in: per-CPU counters and a wake-latency [`Log2Histogram`]
+//!   (time from `wake()` to the start of the next poll), read with [`Executor::stats`].
+//!
+//! `unsafe` lives only in `task.rs` (the task allocation), `waker.rs` (raw wakers),
+//! `join.rs` (reading the typed output), `timeout.rs` (one pin projection) and `context.rs`
+//! (a global pointer to the running executor in the kernel).
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+mod context;
+mod executor;
+mod hist;
+mod join;
+mod policy;
+mod queue;
+mod run;
+mod stats;
+mod task;
+mod timeout;
+mod timer;
+mod waker;
+mod yield_now;
+
+#[cfg(any(test, feature = "std"))]
+pub mod host;
+
+pub use executor::{Executor, Priority, SpawnOptions};
+pub use hist::Log2Histogram;
+pub use join::JoinHandle;
+pub use policy::{NoSteal, StealHalf, StealOne, StealPolicy};
+pub use stats::{CpuStats, LatencySummary};
+pub use task::TaskId;
+pub use timeout::{timeout, Elapsed, Timeout};
+pub use timer::{sleep, sleep_until, Sleep};
+pub use waker::{task_info, TaskInfo};
+pub use yield_now::{yield_now, YieldNow};
+
+/// What the executor needs from the machine.
+///
+/// The kernel implements it with the LAPIC (one-shot or TSC-deadline timer), RESCHEDULE
+/// IPIs and the TSC; [`host::HostPlatform`] implements it with threads.
+pub trait Platform: Send + Sync + 'static {
+    /// Index of the calling CPU, `0..num_cpus`. A value `>= num_cpus` means "not one of
+    /// the executor's CPUs" (a foreign host thread): wakes from there count as remote and
+    /// `spawn` from there picks a home CPU round-robin.
+    fn cpu_id(&self) -> usize;
+
+    /// Wake `cpu` from [`Platform::idle`] (the RESCHEDULE IPI). The executor calls it only
+    /// when `cpu` has announced that it may halt, and never for the calling CPU itself.
+    /// Must be safe to call from any context the executor's `wake()` is called from.
+    fn notify(&self, cpu: usize);
+
+    /// Called on an idle CPU. Must: disable interrupts, call `may_halt()`; if it returns
+    /// true, atomically enable interrupts and halt (x86 `sti; hlt`) until an interrupt or a
+    /// [`notify`](Platform::notify); else re-enable interrupts and return. This is the
+    /// lost-wakeup-free idle protocol: a notify that arrives between the check and the halt
+    /// stays pending and ends the halt at once. Spurious returns are fine.
+    fn idle(&self, cpu: usize, may_halt: &dyn Fn() -> bool);
+
+    /// Monotonic cycle counter (the TSC in the kernel), the same time base on every CPU.
+    fn now(&self) -> u64;
+
+    /// Frequency of [`now`](Platform::now), in ticks per second.
+    fn ticks_per_second(&self) -> u64;
+
+    /// Ask for an interrupt on THIS cpu at `deadline` (absolute, in `now()` units), or for
+    /// none. Called by the executor on `cpu` itself, before idling, whenever its earliest
+    /// timer deadline differs from the one it last asked for. A busy CPU checks its timers
+    /// on every loop iteration, so it needs no tick.
+    fn set_deadline(&self, cpu: usize, deadline: Option<u64>);
+
+    /// Called by [`Executor::run`] and [`Executor::block_on`] on the thread or CPU that is
+    /// about to run `cpu`'s loop. The kernel knows its CPU already (default: nothing); the
+    /// host platform records it in a thread-local so that `cpu_id()` answers `cpu`.
+    fn enter_cpu(&self, cpu: usize) {
+        let _ = cpu;
+    }
+}

@@ -1,0 +1,71 @@
+//! A CPU's run queues: for each priority (High, Normal, Low) one queue of pinned tasks and
+//! one of migratable tasks, all unbounded lock-free `crossbeam_queue::SegQueue`s.
+//!
+//! Why `SegQueue`: any CPU (or an interrupt handler) pushes, so the queue must be MPMC;
+//! a wake must never fail, so it must be unbounded (a bounded ring that fills up is the
+//! classic "task_queue full" panic); it allocates one 31-slot block per 31 pushes, which
+//! the kernel's IRQ-safe heap serves. Thieves pop from the migratable queues of other CPUs,
+//! which is why pinned tasks live apart: a thief never has to skip or put back anything.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+use crossbeam_queue::SegQueue;
+
+use crate::task::TaskRef;
+
+const PRIORITIES: usize = 3;
+
+/// One CPU's queues, indexed `[priority][pinned as usize]`.
+pub(crate) struct RunQueues {
+    queues: [[SegQueue<TaskRef>; 2]; PRIORITIES],
+    /// Which of the two queues of a priority the owner tries first; flipped after each pop
+    /// so that neither pinned nor migratable tasks starve the other. Owner-only, Relaxed.
+    turn: AtomicBool,
+}
+
+impl RunQueues {
+    pub(crate) const fn new() -> Self {
+        RunQueues {
+            queues: [const { [SegQueue::new(), SegQueue::new()] }; PRIORITIES],
+            turn: AtomicBool::new(false),
+        }
+    }
+
+    /// Push a task (from any CPU). Never fails.
+    pub(crate) fn push(&self, task: TaskRef) {
+        let h = task.header();
+        self.queues[h.priority as usize][h.pinned as usize].push(task);
+    }
+
+    /// The owner's pop: highest priority first (strict), alternating pinned/migratable
+    /// within a priority.
+    pub(crate) fn pop(&self) -> Option<TaskRef> {
+        let first = self.turn.load(Ordering::Relaxed) as usize;
+        for pair in &self.queues {
+            if let Some(t) = pair[first].pop().or_else(|| pair[1 - first].pop()) {
+                self.turn.store(first == 0, Ordering::Relaxed);
+                return Some(t);
+            }
+        }
+        None
+    }
+
+    /// A thief's pop: one migratable task, highest priority first.
+    pub(crate) fn pop_migratable(&self) -> Option<TaskRef> {
+        self.queues.iter().find_map(|pair| pair[0].pop())
+    }
+
+    /// Approximate number of queued tasks.
+    pub(crate) fn len(&self) -> usize {
+        self.queues.iter().flatten().map(SegQueue::len).sum()
+    }
+
+    /// Approximate number of queued migratable tasks.
+    pub(crate) fn migratable_len(&self) -> usize {
+        self.queues.iter().map(|pair| pair[0].len()).sum()
+    }
+
+    /// True if every queue is empty (SegQueue reads its indices with SeqCst loads).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queues.iter().flatten().all(SegQueue::is_empty)
+    }
+}

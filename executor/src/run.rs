@@ -1,0 +1,216 @@
+//! The per-CPU loop: fire due timers, poll one ready task, steal when empty, else idle.
+//! Also `block_on`, and what happens to a task after its poll.
+
+use alloc::sync::Arc;
+use core::future::Future;
+use core::pin::pin;
+use core::sync::atomic::{fence, AtomicBool, Ordering};
+use core::task::{Context, Poll};
+
+use crate::executor::Executor;
+use crate::stats::bump;
+use crate::task::{TaskRef, CANCELLED, COMPLETE, HANDLE, RUNNING, SCHEDULED};
+use crate::waker::{block_on_waker, borrowed_waker, BlockOnSignal};
+
+impl Executor {
+    /// The loop of CPU `cpu`: poll ready tasks by priority, run expired timers, steal when
+    /// idle (see [`set_steal_policy`](Executor::set_steal_policy)), then `platform.idle()`.
+    /// Returns only when `stop()` is true; it is checked on every iteration and inside the
+    /// idle re-check, so whoever sets it must then `notify` every CPU.
+    pub fn run(&'static self, cpu: usize, stop: &dyn Fn() -> bool) {
+        assert!(cpu < self.num_cpus(), "run: cpu {cpu} out of range");
+        self.platform().enter_cpu(cpu);
+        crate::context::enter(self);
+        while !stop() {
+            if self.tick(cpu) || self.steal(cpu) {
+                continue;
+            }
+            self.idle(cpu, &|| !stop());
+        }
+    }
+
+    /// Run the loop of CPU `cpu` on the calling thread until `f` completes, and return its
+    /// output. `f` itself is polled here (it need not be `Send`), whenever it is woken,
+    /// between the CPU's tasks. For tests and boot; do not run it on a CPU whose `run` loop
+    /// is already going elsewhere.
+    pub fn block_on<F: Future>(&'static self, cpu: usize, f: F) -> F::Output {
+        assert!(cpu < self.num_cpus(), "block_on: cpu {cpu} out of range");
+        self.platform().enter_cpu(cpu);
+        crate::context::enter(self);
+        let sig = Arc::new(BlockOnSignal { exec: self, cpu, woken: AtomicBool::new(true) });
+        let waker = block_on_waker(sig.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut f = pin!(f);
+        loop {
+            // Acquire: pairs with the waker's Release store, so `f` sees what it was woken for.
+            if sig.woken.swap(false, Ordering::Acquire) {
+                if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                    return v;
+                }
+            }
+            if self.tick(cpu) || sig.woken.load(Ordering::Relaxed) || self.steal(cpu) {
+                continue;
+            }
+            // Re-checked after `sleeping` is published: Dekker with the waker's kick.
+            self.idle(cpu, &|| !sig.woken.load(Ordering::Relaxed));
+        }
+    }
+
+    /// One step: fire due timers, then poll at most one task. Returns whether it did work.
+    fn tick(&'static self, cpu: usize) -> bool {
+        let fired = self.fire_timers(cpu);
+        let pc = &self.cpus[cpu];
+        match pc.queues.pop() {
+            Some(task) => {
+                // Every 8th poll, see whether an idle CPU should come and steal.
+                if pc.stats.local.polls.load(Ordering::Relaxed) % 8 == 0 {
+                    self.wake_thief(cpu);
+                }
+                self.run_task(cpu, task);
+                true
+            }
+            None => fired > 0,
+        }
+    }
+
+    /// Fire `cpu`'s expired timers (waking their tasks), in deadline order.
+    fn fire_timers(&self, cpu: usize) -> usize {
+        let pc = &self.cpus[cpu];
+        if pc.timers.next_deadline().is_none() {
+            return 0;
+        }
+        let n = pc.timers.fire(self.now());
+        if n > 0 {
+            pc.stats.local.timers_fired.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        n
+    }
+
+    /// Ask the steal policy for work. Returns whether it got any.
+    fn steal(&'static self, cpu: usize) -> bool {
+        if self.num_cpus() == 1 || self.steal_policy().steal(self, cpu) == 0 {
+            return false;
+        }
+        bump(&self.cpus[cpu].stats.local.steals);
+        true
+    }
+
+    /// True when `cpu` has a ready task or an expired timer.
+    fn has_work(&self, cpu: usize) -> bool {
+        let pc = &self.cpus[cpu];
+        !pc.queues.is_empty() || pc.timers.next_deadline().is_some_and(|d| self.now() >= d)
+    }
+
+    /// Program the timer, announce `sleeping`, and let the platform halt if, with
+    /// interrupts off, there is still no work and `keep_going()` holds.
+    fn idle(&self, cpu: usize, keep_going: &dyn Fn() -> bool) {
+        let pc = &self.cpus[cpu];
+        let next = pc.timers.next_deadline();
+        if next.unwrap_or(u64::MAX) != pc.programmed.load(Ordering::Relaxed) {
+            pc.programmed.store(next.unwrap_or(u64::MAX), Ordering::Relaxed);
+            self.platform().set_deadline(cpu, next);
+        }
+        bump(&pc.stats.local.idles);
+        let bit = 1u64.checked_shl(cpu as u32).unwrap_or(0);
+        self.idle_mask.fetch_or(bit, Ordering::Relaxed);
+        pc.sleeping.store(true, Ordering::Relaxed);
+        // SeqCst fence: the idler's half of the Dekker pairing described at `kick`.
+        fence(Ordering::SeqCst);
+        self.platform().idle(cpu, &|| keep_going() && !self.has_work(cpu));
+        pc.sleeping.store(false, Ordering::Relaxed);
+        self.idle_mask.fetch_and(!bit, Ordering::Relaxed);
+    }
+
+    /// Poll one task popped from `cpu`'s queue (we own its queue reference).
+    fn run_task(&'static self, cpu: usize, task: TaskRef) {
+        let pc = &self.cpus[cpu];
+        let hdr = task.header();
+        // SCHEDULED → RUNNING in one xor (SCHEDULED is set and RUNNING clear for a queued
+        // task). Acquire: we see everything the previous poll (maybe on another CPU) and
+        // the waker published with their Release.
+        let prev = hdr.state.fetch_xor(SCHEDULED | RUNNING, Ordering::Acquire);
+        debug_assert!(prev & (SCHEDULED | RUNNING | COMPLETE) == SCHEDULED, "bad state {prev:#x}");
+        if prev & CANCELLED != 0 {
+            self.drop_cancelled(cpu, &task);
+            return;
+        }
+        let stamp = hdr.wake_stamp.swap(0, Ordering::Relaxed);
+        if stamp != 0 {
+            pc.stats.wake_latency.record(self.now().saturating_sub(stamp));
+        }
+        hdr.running_on.store(cpu, Ordering::Relaxed);
+        pc.current.store(hdr.id.0, Ordering::Relaxed);
+        // SAFETY: `task` keeps its reference for the whole poll.
+        let waker = unsafe { borrowed_waker(&task) };
+        let mut cx = Context::from_waker(&waker);
+        // SAFETY: we hold RUNNING, so nobody else touches the stage.
+        let res = unsafe { (hdr.vtable.poll)(task.as_ptr(), &mut cx) };
+        pc.current.store(0, Ordering::Relaxed);
+        bump(&pc.stats.local.polls);
+        match res {
+            Poll::Ready(()) => self.complete(cpu, task),
+            Poll::Pending => self.after_pending(cpu, task),
+        }
+    }
+
+    /// The future returned Ready (its output is in the stage).
+    fn complete(&self, cpu: usize, task: TaskRef) {
+        let hdr = task.header();
+        // AcqRel: Release publishes the output to the JoinHandle (which loads with
+        // Acquire); Acquire so that, if HANDLE is gone, we see the handle's last uses.
+        let prev = hdr
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |s| {
+                Some((s & !(RUNNING | SCHEDULED)) | COMPLETE)
+            })
+            .unwrap_or_else(|s| s);
+        // Counted before the joiner is woken, so that it sees the count.
+        bump(&self.cpus[cpu].stats.local.completed);
+        if prev & HANDLE == 0 {
+            // Nobody will ever take the output; COMPLETE is set and HANDLE was already
+            // gone, so the stage is ours alone.
+            // SAFETY: exclusive access as just argued.
+            unsafe { (hdr.vtable.drop_stage)(task.as_ptr()) };
+        } else {
+            hdr.join_waker.wake();
+        }
+    }
+
+    /// The future returned Pending: release RUNNING; re-queue once if woken meanwhile.
+    fn after_pending(&self, cpu: usize, task: TaskRef) {
+        let hdr = task.header();
+        let mut s = hdr.state.load(Ordering::Relaxed);
+        loop {
+            if s & CANCELLED != 0 {
+                self.drop_cancelled(cpu, &task);
+                return;
+            }
+            // AcqRel: Release publishes the future's new state to the next poller, which
+            // may be another CPU after a migration; Acquire to see a concurrent cancel.
+            match hdr.state.compare_exchange_weak(
+                s,
+                s & !RUNNING,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => s = actual,
+            }
+        }
+        if s & SCHEDULED != 0 {
+            // Woken during the poll: the wake left it to us; our reference goes back in.
+            self.enqueue(task, cpu);
+        }
+        // else: dropping `task` releases the queue's reference.
+    }
+
+    /// Drop a cancelled task's future here, on the loop, while holding RUNNING.
+    fn drop_cancelled(&self, cpu: usize, task: &TaskRef) {
+        let hdr = task.header();
+        // SAFETY: we hold RUNNING, so the stage is ours.
+        unsafe { (hdr.vtable.drop_stage)(task.as_ptr()) };
+        // Release: the drop happens-before anyone who later sees RUNNING clear.
+        hdr.state.fetch_and(!(RUNNING | SCHEDULED), Ordering::Release);
+        bump(&self.cpus[cpu].stats.local.cancelled);
+    }
+}

@@ -1,0 +1,47 @@
+//! The periodic load balancer (seed policy): every 100 ms, find the busiest and the
+//! idlest CPU by run-queue length and, when they differ by more than 2, migrate half
+//! the difference. Idle CPUs also steal on their own (executor `StealPolicy`); this
+//! task catches imbalance between CPUs that are all busy.
+
+use super::exec;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::time::Duration;
+
+/// Balancer period.
+pub const PERIOD: Duration = Duration::from_millis(100);
+/// Imbalance (in queued tasks) above which tasks move.
+pub const THRESHOLD: usize = 2;
+
+/// Tasks the balancer has moved.
+pub static MOVED: AtomicU64 = AtomicU64::new(0);
+static ENABLED: AtomicBool = AtomicBool::new(true);
+
+/// Turns the balancer on or off (experiments and tests).
+pub fn set_enabled(on: bool) {
+    ENABLED.store(on, Ordering::Relaxed);
+}
+
+/// One balancing pass; returns how many tasks moved.
+pub fn balance_once() -> usize {
+    let e = exec();
+    let n = e.num_cpus();
+    let online = |c: usize| crate::smp::cpus().get(c).is_some_and(|x| x.online.load(Ordering::Acquire));
+    let loads = (0..n).filter(|&c| online(c)).map(|c| (e.queued(c), c));
+    let (Some(max), Some(min)) = (loads.clone().max(), loads.min()) else { return 0 };
+    if max.0 <= min.0 + THRESHOLD {
+        return 0;
+    }
+    let moved = e.migrate(max.1, min.1, (max.0 - min.0) / 2);
+    MOVED.fetch_add(moved as u64, Ordering::Relaxed);
+    moved
+}
+
+/// The balancer task: spawn once, pinned to the boot CPU.
+pub async fn run() {
+    loop {
+        executor::sleep(PERIOD).await;
+        if ENABLED.load(Ordering::Relaxed) {
+            balance_once();
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! The kernel's use of the executor: one global `Executor` with a CPU each, the
+//! platform glue (LAPIC timer, RESCHEDULE IPIs, TSC), and the interrupt handlers that
+//! wake it. `spawn`/`sleep` here are what kernel services use.
+
+pub mod balance;
+mod platform;
+#[allow(dead_code)]
+pub mod tests;
+
+use crate::arch::{apic, trap};
+use crate::metrics;
+use core::time::Duration;
+pub use executor::{sleep, yield_now, JoinHandle, Priority, SpawnOptions};
+use executor::Executor;
+
+static EXEC: spin::Once<&'static Executor> = spin::Once::new();
+
+/// Creates the executor for `cpus` CPUs and installs the interrupt handlers.
+pub fn init(cpus: usize) {
+    EXEC.call_once(|| Executor::new(&platform::KernelPlatform, cpus));
+    trap::set_handler(apic::TIMER_VECTOR, |_| {
+        metrics::TIMER_TICKS.inc();
+        crate::arch::percpu::current().ticks.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        apic::eoi();
+    });
+    trap::set_handler(apic::RESCHEDULE_VECTOR, |_| {
+        metrics::ipis_received(crate::arch::cpu_id());
+        apic::eoi();
+    });
+}
+
+/// The kernel's executor.
+pub fn exec() -> &'static Executor {
+    EXEC.get().expect("sched::init ran")
+}
+
+/// Spawns a kernel task on the calling CPU (migratable, normal priority).
+pub fn spawn<F>(f: F) -> JoinHandle<F::Output>
+where
+    F: core::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    exec().spawn(f)
+}
+
+/// Spawns a kernel task pinned to `cpu`.
+pub fn spawn_on<F>(cpu: usize, f: F) -> JoinHandle<F::Output>
+where
+    F: core::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    exec().spawn_on(cpu, f)
+}
+
+/// Runs this CPU's executor loop forever (the idle loop of every CPU).
+pub fn run_cpu(cpu: usize) -> ! {
+    exec().run(cpu, &|| false);
+    crate::arch::halt_forever()
+}
+
+/// Runs `f` to completion on this CPU's executor (boot and tests).
+pub fn block_on<F: core::future::Future>(f: F) -> F::Output {
+    exec().block_on(crate::arch::cpu_id(), f)
+}
+
+/// Sleeps for `ms` milliseconds.
+pub async fn sleep_ms(ms: u64) {
+    sleep(Duration::from_millis(ms)).await
+}
