@@ -9,7 +9,7 @@ use crate::hist::Log2Histogram;
 use crate::join::JoinHandle;
 use crate::policy::{StealHalf, StealPolicy};
 use crate::queue::RunQueues;
-use crate::stats::{bump, CpuStats, Stats};
+use crate::stats::{bump, bump_local, CpuStats, Stats};
 use crate::task::{allocate, NewTask, TaskId, TaskRef};
 use crate::timer::TimerQueue;
 use crate::Platform;
@@ -161,7 +161,7 @@ impl Executor {
             None => self.next_home.fetch_add(1, Ordering::Relaxed) % self.num_cpus(),
         };
         assert!(home < self.num_cpus(), "spawn: cpu {home} out of range");
-        let id = TaskId(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let id = self.new_task_id(me);
         let new = NewTask {
             exec: self,
             home,
@@ -171,9 +171,26 @@ impl Executor {
             name: opts.name,
         };
         let (queued, handle) = allocate(new, f);
-        bump(&self.cpus[home].stats.shared.spawned);
+        let stats = &self.cpus[home].stats;
+        if home == me {
+            bump_local(&stats.local.local_spawns);
+        } else {
+            bump(&stats.shared.spawned);
+        }
         self.enqueue(queued, me);
         JoinHandle::new(handle)
+    }
+
+    /// A unique id without a shared counter on the spawn path: `(seq << 16) | (cpu + 1)`
+    /// from the spawning CPU's own sequence, or the shared counter (tag 0xffff) elsewhere.
+    fn new_task_id(&self, me: usize) -> TaskId {
+        if me < self.num_cpus() && me < 0xfffe {
+            let c = &self.cpus[me].stats.local.next_id;
+            bump_local(c);
+            TaskId((c.load(Ordering::Relaxed) << 16) | (me as u64 + 1))
+        } else {
+            TaskId((self.next_id.fetch_add(1, Ordering::Relaxed) << 16) | 0xffff)
+        }
     }
 
     /// Push a SCHEDULED task on its home CPU's queue and, if that CPU may be halted, notify
@@ -222,10 +239,11 @@ impl Executor {
 
     /// Count a wake that scheduled a task homed on `home`, issued from CPU `me`.
     pub(crate) fn count_wake(&self, home: usize, me: usize) {
-        let s = &self.cpus[home].stats.shared;
-        bump(&s.wakes);
-        if me != home {
-            bump(&s.remote_wakes);
+        let s = &self.cpus[home].stats;
+        if me == home {
+            bump_local(&s.local.local_wakes);
+        } else {
+            bump(&s.shared.remote_wakes);
         }
     }
 

@@ -8,7 +8,7 @@ use core::sync::atomic::{fence, AtomicBool, Ordering};
 use core::task::{Context, Poll};
 
 use crate::executor::Executor;
-use crate::stats::bump;
+use crate::stats::bump_local;
 use crate::task::{TaskRef, CANCELLED, COMPLETE, HANDLE, RUNNING, SCHEDULED};
 use crate::waker::{block_on_waker, borrowed_waker, BlockOnSignal};
 
@@ -91,7 +91,7 @@ impl Executor {
         if self.num_cpus() == 1 || self.steal_policy().steal(self, cpu) == 0 {
             return false;
         }
-        bump(&self.cpus[cpu].stats.local.steals);
+        bump_local(&self.cpus[cpu].stats.local.steals);
         true
     }
 
@@ -110,7 +110,7 @@ impl Executor {
             pc.programmed.store(next.unwrap_or(u64::MAX), Ordering::Relaxed);
             self.platform().set_deadline(cpu, next);
         }
-        bump(&pc.stats.local.idles);
+        bump_local(&pc.stats.local.idles);
         let bit = 1u64.checked_shl(cpu as u32).unwrap_or(0);
         self.idle_mask.fetch_or(bit, Ordering::Relaxed);
         pc.sleeping.store(true, Ordering::Relaxed);
@@ -136,7 +136,7 @@ impl Executor {
         }
         let stamp = hdr.wake_stamp.swap(0, Ordering::Relaxed);
         if stamp != 0 {
-            pc.stats.wake_latency.record(self.now().saturating_sub(stamp));
+            pc.stats.wake_latency.record_local(self.now().saturating_sub(stamp));
         }
         hdr.running_on.store(cpu, Ordering::Relaxed);
         pc.current.store(hdr.id.0, Ordering::Relaxed);
@@ -146,7 +146,7 @@ impl Executor {
         // SAFETY: we hold RUNNING, so nobody else touches the stage.
         let res = unsafe { (hdr.vtable.poll)(task.as_ptr(), &mut cx) };
         pc.current.store(0, Ordering::Relaxed);
-        bump(&pc.stats.local.polls);
+        bump_local(&pc.stats.local.polls);
         match res {
             Poll::Ready(()) => self.complete(cpu, task),
             Poll::Pending => self.after_pending(cpu, task),
@@ -165,7 +165,7 @@ impl Executor {
             })
             .unwrap_or_else(|s| s);
         // Counted before the joiner is woken, so that it sees the count.
-        bump(&self.cpus[cpu].stats.local.completed);
+        bump_local(&self.cpus[cpu].stats.local.completed);
         if prev & HANDLE == 0 {
             // Nobody will ever take the output; COMPLETE is set and HANDLE was already
             // gone, so the stage is ours alone.
@@ -211,6 +211,6 @@ impl Executor {
         unsafe { (hdr.vtable.drop_stage)(task.as_ptr()) };
         // Release: the drop happens-before anyone who later sees RUNNING clear.
         hdr.state.fetch_and(!(RUNNING | SCHEDULED), Ordering::Release);
-        bump(&self.cpus[cpu].stats.local.cancelled);
+        bump_local(&self.cpus[cpu].stats.local.cancelled);
     }
 }

@@ -45,6 +45,9 @@ use kcore::cmdline::{Cmdline, LogLevel, Mode};
 /// The boot information, kept for the kernel's lifetime.
 pub static BOOT: spin::Once<BootInfo> = spin::Once::new();
 
+/// The initrd, parsed (None when absent or malformed).
+pub static INITRD: spin::Once<kcore::initrd::Initrd<'static>> = spin::Once::new();
+
 /// CPU features of the boot CPU.
 static FEATURES: spin::Once<arch::cpu::Features> = spin::Once::new();
 
@@ -130,8 +133,13 @@ extern "C" fn kmain_on_stack(_: u64) -> ! {
             Err(e) => log::warn!("{e}"),
         }
     }
-    match info.initrd {
-        Some((pa, len)) => log::info!("initrd at {pa:#x}, {} KiB", len / 1024),
+    match info.initrd.map(|(pa, len)| (len, kcore::initrd::Initrd::parse(mm::phys::bytes(pa, len as usize)))) {
+        Some((len, Ok(rd))) => {
+            let syms = rd.find("kernel.sym").map_or(0, symbols::load);
+            log::info!("initrd: {} files, {} KiB; {syms} kernel symbols", rd.entries().len(), len / 1024);
+            INITRD.call_once(|| rd);
+        }
+        Some((_, Err(e))) => log::error!("initrd is malformed ({e}); ignoring it"),
         None => log::warn!("no initrd: /init and the ring-3 programs are unavailable (pass one with -initrd)"),
     }
     banner(info);

@@ -6,11 +6,14 @@
 #![no_main]
 
 use core::arch::asm;
+use core::sync::atomic::AtomicU64;
 use usr::*;
 
 entry!(main);
 
-static DATA: [u8; 16] = [0; 16];
+/// Writable data holding the bytes of `ud2`: with NX the jump faults
+/// (SIGSEGV); without NX it would run `ud2` (SIGILL) and the test fails.
+static DATA: AtomicU64 = AtomicU64::new(0x0b0f);
 
 fn null_write() {
     // SAFETY: deliberately faults; the process is killed.
