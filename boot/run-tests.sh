@@ -7,7 +7,7 @@
 # Environment: SMP_LIST (default "1 2 8"), ACCEL (tcg|kvm), QEMU_TIMEOUT (default 120).
 set -uo pipefail
 kernel=$1; initrd=$2
-smp_list=${SMP_LIST:-1 2 8}
+smp_list=${SMP_LIST:-1 2 4 8 16}
 accel=${ACCEL:-tcg}
 qtimeout=${QEMU_TIMEOUT:-120}
 logdir=build/test-logs

@@ -24,6 +24,26 @@
 //! - Instrumentation is built in: per-CPU counters and a wake-latency [`Log2Histogram`]
 //!   (time from `wake()` to the start of the next poll), read with [`Executor::stats`].
 //!
+//! # Example (host)
+//!
+//! ```
+//! use core::time::Duration;
+//! use executor::host::{wait_for, HostRuntime};
+//!
+//! let rt = HostRuntime::new(2); // two threads play CPUs 0 and 1
+//! let exec = rt.executor();
+//! let h = exec.spawn_on(1, async move {
+//!     executor::sleep(Duration::from_millis(1)).await;
+//!     let child = exec.spawn(async { 20 }); // home = CPU 1, migratable
+//!     child.await + 1
+//! });
+//! assert_eq!(wait_for(h, Duration::from_secs(10)), Some(21));
+//! assert_eq!(exec.stats(1).completed, 2);
+//! ```
+//!
+//! In the kernel: implement [`Platform`], `Executor::new(&PLATFORM, ncpus)` once, and on
+//! every CPU call `exec.run(cpu, &|| false)`.
+//!
 //! `unsafe` lives only in `task.rs` (the task allocation), `waker.rs` (raw wakers),
 //! `join.rs` (reading the typed output), `timeout.rs` (one pin projection) and `context.rs`
 //! (a global pointer to the running executor in the kernel).

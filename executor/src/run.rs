@@ -63,7 +63,7 @@ impl Executor {
         match pc.queues.pop() {
             Some(task) => {
                 // Every 8th poll, see whether an idle CPU should come and steal.
-                if pc.stats.local.polls.load(Ordering::Relaxed) % 8 == 0 {
+                if pc.stats.local.polls.load(Ordering::Relaxed).is_multiple_of(8) {
                     self.wake_thief(cpu);
                 }
                 self.run_task(cpu, task);

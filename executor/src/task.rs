@@ -194,7 +194,7 @@ where
 {
     let task = Box::new(Task {
         header: Header {
-            state: AtomicUsize::new(SCHEDULED | HANDLE | 2 * REF_ONE),
+            state: AtomicUsize::new(SCHEDULED | HANDLE | (2 * REF_ONE)),
             vtable: &Task::<F>::VTABLE,
             exec: t.exec,
             home: AtomicUsize::new(t.home),

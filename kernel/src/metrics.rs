@@ -54,3 +54,30 @@ pub fn ipis_received(cpu: usize) {
 pub fn ipis(cpu: usize) -> (u64, u64) {
     (IPIS_SENT.get(cpu).map_or(0, Counter::get), IPIS_RECEIVED.get(cpu).map_or(0, Counter::get))
 }
+
+/// Prints every counter and the per-CPU executor statistics (test mode, shutdown).
+pub fn print_summary() {
+    use crate::kprintln;
+    let ipc = crate::ipc::PORTS.stats();
+    kprintln!(
+        "metrics: timer ticks {} | sleeps {} | IPC sends {} recvs {} queue-full {} | TLB shootdowns {} | balancer moved {}",
+        TIMER_TICKS.get(),
+        SLEEPS.get(),
+        ipc.sends,
+        ipc.recvs,
+        ipc.queue_full,
+        crate::mm::tlb::SHOOTDOWNS.load(Ordering::Relaxed),
+        crate::sched::balance::MOVED.load(Ordering::Relaxed)
+    );
+    let e = crate::sched::exec();
+    let us = |c: u64| crate::arch::time::cycles_to_ns(c) as f64 / 1000.0;
+    for cpu in 0..crate::smp::online() {
+        let s = e.stats(cpu);
+        let (tx, rx) = ipis(cpu);
+        let w = s.wake_latency;
+        kprintln!(
+            "  cpu{cpu}: polls {} wakes {} remote {} notifies {} steals {} | IPIs tx {tx} rx {rx} | wake->poll p50 {:.1} us p99 {:.1} us max {:.1} us",
+            s.polls, s.wakes, s.remote_wakes, s.notifies_sent, s.steals, us(w.p50), us(w.p99), us(w.max)
+        );
+    }
+}

@@ -24,6 +24,8 @@ pub struct PerCpu {
     pub apic_id: core::sync::atomic::AtomicU32,
     /// Timer interrupts taken.
     pub ticks: AtomicU64,
+    /// Ranks of the ordered locks this CPU holds (bit per rank; see sync::order).
+    pub locks_held: AtomicU64,
 }
 
 static READY: AtomicBool = AtomicBool::new(false);
@@ -37,6 +39,7 @@ pub fn init(cpu_id: usize, apic_id: u32) -> &'static PerCpu {
         kernel_rsp: 0,
         apic_id: core::sync::atomic::AtomicU32::new(apic_id),
         ticks: AtomicU64::new(0),
+        locks_held: AtomicU64::new(0),
     }));
     p.self_ptr = p as *mut PerCpu as u64;
     GsBase::write(VirtAddr::new(p.self_ptr));
@@ -72,4 +75,9 @@ pub fn current() -> &'static PerCpu {
 /// Records this CPU's APIC id once the APIC is up.
 pub fn set_apic_id(id: u32) {
     current().apic_id.store(id, Ordering::Relaxed);
+}
+
+/// This CPU's held-locks mask, once per-CPU data exists.
+pub fn locks_held() -> Option<&'static AtomicU64> {
+    READY.load(Ordering::Relaxed).then(|| &current().locks_held)
 }

@@ -99,7 +99,7 @@ impl fmt::Write for TextConsole<'_> {
     }
 }
 
-static CONSOLE: IrqMutex<Option<TextConsole<'static>>> = IrqMutex::new(None);
+static CONSOLE: IrqMutex<Option<TextConsole<'static>>> = IrqMutex::ranked(None, crate::sync::order::FRAMEBUFFER);
 
 /// Attaches the boot framebuffer (32 bpp only; others are reported and skipped).
 pub fn attach(info: &crate::boot::FramebufferInfo) -> Result<(), &'static str> {

@@ -12,7 +12,7 @@ pub struct Serial {
     _private: (),
 }
 
-static PORT: IrqMutex<Serial> = IrqMutex::new(Serial { _private: () });
+static PORT: IrqMutex<Serial> = IrqMutex::ranked(Serial { _private: () }, crate::sync::order::SERIAL);
 
 /// Programs COM1: 115200 baud, 8N1, FIFOs on, receive interrupt enabled.
 pub fn init() {

@@ -16,7 +16,7 @@ struct Bitmap {
     hint: usize,
 }
 
-static BITMAP: IrqMutex<Option<Bitmap>> = IrqMutex::new(None);
+static BITMAP: IrqMutex<Option<Bitmap>> = IrqMutex::ranked(None, crate::sync::order::FRAMES);
 static REFS: spin::Once<&'static [AtomicU16]> = spin::Once::new();
 static TOTAL: AtomicU64 = AtomicU64::new(0);
 static FREE: AtomicU64 = AtomicU64::new(0);

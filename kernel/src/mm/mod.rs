@@ -11,6 +11,7 @@ pub mod heap;
 pub mod paging;
 pub mod phys;
 pub mod stack;
+pub mod tlb;
 
 
 pub mod tests;

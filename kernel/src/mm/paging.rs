@@ -131,7 +131,7 @@ impl Tables {
 }
 
 /// The kernel's page tables (the root every address space copies its upper half from).
-static KERNEL: IrqMutex<Tables> = IrqMutex::new(Tables::from_root(0));
+static KERNEL: IrqMutex<Tables> = IrqMutex::ranked(Tables::from_root(0), crate::sync::order::KERNEL_TABLES);
 
 /// Runs `f` with the kernel tables locked.
 pub fn with_kernel<R>(f: impl FnOnce(&mut Tables) -> R) -> R {

@@ -18,6 +18,7 @@ static EXEC: spin::Once<&'static Executor> = spin::Once::new();
 /// Creates the executor for `cpus` CPUs and installs the interrupt handlers.
 pub fn init(cpus: usize) {
     EXEC.call_once(|| Executor::new(&platform::KernelPlatform, cpus));
+    crate::mm::tlb::init();
     trap::set_handler(apic::TIMER_VECTOR, |_| {
         metrics::TIMER_TICKS.inc();
         crate::arch::percpu::current().ticks.fetch_add(1, core::sync::atomic::Ordering::Relaxed);

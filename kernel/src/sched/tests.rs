@@ -21,6 +21,7 @@ pub const TESTS: &[KTest] = crate::ktests![
     ipc_queue_full_is_an_error,
     sleeps_never_early_and_bounded,
     balancer_moves_tasks_off_overloaded_cpu,
+    tlb_shootdown_reaches_every_cpu,
     stress_all_cpus_no_deadlock,
     wake_latency_summary,
 ];
@@ -276,5 +277,27 @@ fn wake_latency_summary() -> TestResult {
         crate::kprintln!("    {name:<15} n={:<5} p50 {:>8} us  p99 {:>8} us  max {:>8} us", s.count, us(s.p50), us(s.p99), us(s.max));
     }
     check!(same.count == 2000 && cross.count == 2000 && timer.count == 300);
+    Ok(())
+}
+
+fn tlb_shootdown_reaches_every_cpu() -> TestResult {
+    use crate::mm::{frame, paging, tlb};
+    use x86_64::structures::paging::PageTableFlags as F;
+    const VA: u64 = 0xffff_d000_1000_0000;
+    let pa = frame::alloc_zeroed().ok_or("no frame")?;
+    crate::mm::phys::frame_mut(pa)[..8].copy_from_slice(&0x5eed_u64.to_le_bytes());
+    paging::with_kernel(|t| t.map(VA, pa, F::PRESENT | F::NO_EXECUTE, F::PRESENT | F::WRITABLE)).map_err(|e| format!("{e:?}"))?;
+    // Every CPU reads the page, so its TLB holds the translation.
+    for c in 0..ncpus() {
+        let v = block_on(spawn_on(c, async { crate::arch::trap::probe_read(VA) }));
+        check!(v == Ok(0x5eed), "cpu{c} read {v:?} before the unmap");
+    }
+    paging::with_kernel(|t| t.unmap(VA)).ok_or("unmap failed")?;
+    tlb::shootdown(VA)?;
+    for c in 0..ncpus() {
+        let v = block_on(spawn_on(c, async { crate::arch::trap::probe_read(VA) }));
+        check!(v.is_err(), "cpu{c} still reads the unmapped page ({v:?}): stale TLB entry");
+    }
+    frame::free(pa);
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! `workload.rs`, return the elapsed time or the latency samples.
 
 use std::future::Future;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -187,29 +187,58 @@ pub fn same_thread_latency(e: Exec, rounds: usize) -> (Vec<u64>, Builtin) {
     (x, own)
 }
 
-/// Cross-thread wake latency: a plain OS thread wakes a task whose worker is idle.
-pub fn cross_thread_latency(e: Exec, rounds: usize, pause_ns: u64) -> (Vec<u64>, Builtin) {
+/// Cross-thread wake latency: a plain OS thread wakes a task. With `busy`, a second task on
+/// the same worker yields in a loop, so the worker never sleeps (the queue hand-off alone);
+/// without, the worker is idle and must be woken (executor + OS thread wake-up).
+pub fn cross_thread_latency(e: Exec, rounds: usize, pause_ns: u64, busy: bool) -> (Vec<u64>, Builtin) {
     let mut own = None;
     let baton = Arc::new(Baton::default());
     let ack = Arc::new(AtomicU64::new(0));
-    let target = woken_from_outside(rounds, baton.clone(), ack.clone());
+    let done = Arc::new(AtomicBool::new(!busy));
+    let target = {
+        let (baton, ack, done) = (baton.clone(), ack.clone(), done.clone());
+        async move {
+            let v = woken_from_outside(rounds, baton, ack).await;
+            done.store(true, Ordering::Relaxed);
+            v
+        }
+    };
+    let yielder = async move {
+        while !done.load(Ordering::Relaxed) {
+            executor::yield_now().await; // a plain self-wake: works on every executor
+        }
+    };
     let driver = thread::spawn(move || drive(rounds, baton, ack, pause_ns));
     let v = match e {
         Exec::Ours => {
             let rt = HostRuntime::new(1);
-            let v = block_on(rt.executor().spawn_on(0, target));
-            own = builtin(rt.executor(), 0);
+            let exec = rt.executor();
+            exec.spawn_on(0, yielder).detach();
+            let v = block_on(exec.spawn_on(0, target));
+            own = builtin(exec, 0);
             v
         }
-        Exec::TokioCurrent => tokio_current().block_on(target),
-        Exec::TokioMulti => tokio_multi(1).block_on(async { tokio::spawn(target).await.unwrap() }),
+        Exec::TokioCurrent => tokio_current().block_on(async {
+            tokio::spawn(yielder);
+            tokio::spawn(target).await.unwrap()
+        }),
+        Exec::TokioMulti => tokio_multi(1).block_on(async {
+            tokio::spawn(yielder);
+            tokio::spawn(target).await.unwrap()
+        }),
         Exec::AsyncExecutor => {
             let (ex, stop) = async_executor(1);
+            ex.spawn(yielder).detach();
             let v = block_on(ex.spawn(target));
             stop();
             v
         }
-        Exec::LocalPool => LocalPool::new().run_until(target),
+        Exec::LocalPool => {
+            let mut pool = LocalPool::new();
+            pool.spawner().spawn_local(yielder).unwrap();
+            let h = pool.spawner().spawn_local_with_handle(target).unwrap();
+            pool.run_until(h)
+        }
     };
     driver.join().unwrap();
     (v, own)
