@@ -19,7 +19,7 @@
 //! - A task is never polled twice at once; a wake during a poll re-queues it exactly once
 //!   after the poll. The state machine is drawn in `task.rs`.
 //! - The machine is behind [`Platform`]: the kernel implements it with the LAPIC, IPIs and
-//!   the TSC; the host (feature `std`, [`host`]) with threads, condition variables and
+//!   the TSC; the host (feature `std`, module `host`) with threads, condition variables and
 //!   `Instant`.
 //! - Instrumentation is built in: per-CPU counters and a wake-latency [`Log2Histogram`]
 //!   (time from `wake()` to the start of the next poll), read with [`Executor::stats`].
@@ -83,7 +83,7 @@ pub use yield_now::{yield_now, YieldNow};
 /// What the executor needs from the machine.
 ///
 /// The kernel implements it with the LAPIC (one-shot or TSC-deadline timer), RESCHEDULE
-/// IPIs and the TSC; [`host::HostPlatform`] implements it with threads.
+/// IPIs and the TSC; `host::HostPlatform` (feature `std`) implements it with threads.
 pub trait Platform: Send + Sync + 'static {
     /// Index of the calling CPU, `0..num_cpus`. A value `>= num_cpus` means "not one of
     /// the executor's CPUs" (a foreign host thread): wakes from there count as remote and

@@ -6,19 +6,17 @@
 //! `state` is one `AtomicUsize`: five flag bits and, above them, a reference count.
 //!
 //! ```text
-//!              spawn (refs: queue + handle)
-//!                │
-//!                ▼        wake                         wake (no ref taken)
-//!   ┌──────► SCHEDULED ◄───────── idle            RUNNING ──────────────► RUNNING|SCHEDULED
-//!   │            │ pop (owner CPU, or a thief      │   │                         │
-//!   │            │      after migrate re-homes it) │   │                         │ poll → Pending:
-//!   │            └─────────────────────────────────┘   │ poll → Pending          │ clear RUNNING,
-//!   │                      SCHEDULED→RUNNING           ▼                         │ push again once
-//!   │                                                 idle ◄── (no wake pending) │
-//!   └────────────────────────────────────────────────────────────────────────────┘
+//!   spawn ──► SCHEDULED ──(pop by its home CPU's loop)──► RUNNING ──(poll: Ready)──► COMPLETE
+//!               ▲   ▲                                       │   │
+//!               │   └───(poll: Pending, woken meanwhile)────┘   │ (poll: Pending)
+//!               │        re-queued exactly once, by the loop    ▼
+//!               └────────────(wake: push home, notify)────── idle
 //!
-//!   RUNNING ── poll → Ready ──► COMPLETE   (output stored; joiner woken; dropped at once
-//!                                           if the JoinHandle is gone)
+//!   wake while RUNNING: set SCHEDULED only (no push, no reference taken);
+//!   wake while SCHEDULED, COMPLETE or CANCELLED: nothing.
+//!
+//!   COMPLETE: the output is stored and the joiner woken (or the output dropped at once if
+//!   the JoinHandle is gone).
 //!
 //!   cancel:  idle      ──► CANCELLED|SCHEDULED  (pushed home; the loop drops the future)
 //!            SCHEDULED ──► CANCELLED|SCHEDULED  (the loop drops it when it pops it)
@@ -32,7 +30,7 @@
 //! ```
 //!
 //! Invariants: at most one party holds RUNNING (it alone touches the stage); a task is in
-//! at most one run queue, exactly when SCHEDULED is set and RUNNING is not; the queue entry
+//! at most one run queue, and only while SCHEDULED is set and RUNNING is not; the queue entry
 //! owns one reference, each `Waker` one, the `JoinHandle` one.
 
 use alloc::boxed::Box;
@@ -73,6 +71,10 @@ impl TaskId {
 }
 
 /// Type-erased operations on a `Task<F>`, chosen at spawn.
+///
+/// # Safety (all four)
+/// The pointer is the header of a live `Task<F>` of the `F` this vtable was made for, and
+/// the caller has the exclusive access each function names.
 pub(crate) struct TaskVTable {
     /// Poll the future; on `Ready` store the output. Caller holds RUNNING.
     pub poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<()>,
@@ -145,6 +147,8 @@ impl<F: Future> Task<F> {
         unsafe { &mut *p.cast::<Task<F>>().as_ref().stage.get() }
     }
 
+    /// # Safety
+    /// See [`TaskVTable::poll`]: `p` is a live `Task<F>` and the caller holds RUNNING.
     unsafe fn poll(p: NonNull<Header>, cx: &mut Context<'_>) -> Poll<()> {
         // SAFETY: the caller holds RUNNING (see `TaskVTable::poll`).
         let stage = unsafe { Self::stage(p) };
@@ -163,11 +167,15 @@ impl<F: Future> Task<F> {
         }
     }
 
+    /// # Safety
+    /// `p` is a live `Task<F>` and the caller has exclusive access to its stage.
     unsafe fn drop_stage(p: NonNull<Header>) {
         // SAFETY: exclusive access is the caller's promise (see `TaskVTable::drop_stage`).
         *unsafe { Self::stage(p) } = Stage::Consumed;
     }
 
+    /// # Safety
+    /// As `drop_stage`, and `out` points to a valid `Option<F::Output>`.
     unsafe fn take_output(p: NonNull<Header>, out: *mut ()) {
         // SAFETY: exclusive access is the caller's promise.
         let stage = unsafe { Self::stage(p) };
@@ -178,6 +186,8 @@ impl<F: Future> Task<F> {
         }
     }
 
+    /// # Safety
+    /// `p` is a live `Task<F>` whose refcount reached zero; it is not used afterwards.
     unsafe fn dealloc(p: NonNull<Header>) {
         // SAFETY: `p` came from `Box::into_raw` of a `Task<F>` in `allocate`, and the
         // refcount reached zero, so no other pointer to it is used again.

@@ -15,6 +15,10 @@ use crate::task::{Header, TaskId, TaskRef, CANCELLED, COMPLETE, REF_ONE, RUNNING
 static TASK_WAKER: RawWakerVTable =
     RawWakerVTable::new(task_clone, task_wake, task_wake_by_ref, task_drop);
 
+// The four task-waker functions implement the `RawWakerVTable` contract.
+// # Safety (all four): `p` is the data pointer of a live task waker, i.e. a task header
+// for which the waker owns one reference.
+
 unsafe fn task_clone(p: *const ()) -> RawWaker {
     // SAFETY: a live waker owns a reference, so the header is live.
     unsafe { &*p.cast::<Header>() }.inc_ref();
@@ -103,6 +107,10 @@ pub(crate) struct BlockOnSignal {
 
 static BLOCK_ON_WAKER: RawWakerVTable =
     RawWakerVTable::new(block_on_clone, block_on_wake, block_on_wake_by_ref, block_on_drop);
+
+// The four block_on-waker functions implement the `RawWakerVTable` contract.
+// # Safety (all four): `p` came from `Arc::into_raw(Arc<BlockOnSignal>)` and the waker owns
+// one strong count of that `Arc`.
 
 unsafe fn block_on_clone(p: *const ()) -> RawWaker {
     // SAFETY: `p` came from `Arc::into_raw` and the waker being cloned owns a count.

@@ -3,7 +3,8 @@
 //! and from a foreign thread to an idle worker). Prints tables; `--json PATH` writes JSON.
 //!
 //! Run: `cargo run --release -p benches --bin executor-bench [-- --quick] [-- --json PATH]`
-//! (`-- --profile-ours` runs only our executor, longer, for `perf record`).
+//! (`-- --profile-ours` runs only our executor, longer, for `perf record`;
+//! `-- --cross-only PAUSE_NS` runs only the idle cross-thread case with that pause).
 
 mod runners;
 mod workload;
