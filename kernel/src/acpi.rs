@@ -10,7 +10,6 @@ use alloc::vec::Vec;
 /// An IOAPIC.
 #[derive(Clone, Copy, Debug)]
 pub struct IoApicInfo {
-    pub id: u8,
     pub address: u64,
     pub gsi_base: u32,
 }
@@ -40,7 +39,7 @@ impl Platform {
         Platform {
             apic_ids: alloc::vec![bsp_apic_id],
             lapic_address: 0xfee0_0000,
-            io_apics: alloc::vec![IoApicInfo { id: 0, address: 0xfec0_0000, gsi_base: 0 }],
+            io_apics: alloc::vec![IoApicInfo { address: 0xfec0_0000, gsi_base: 0 }],
             overrides: Vec::new(),
         }
     }
@@ -76,7 +75,6 @@ fn parse_madt(tables: &AcpiTables<AcpiMapper>) -> Result<Platform, &'static str>
                 }
             }
             MadtEntry::IoApic(io) => p.io_apics.push(IoApicInfo {
-                id: io.io_apic_id,
                 address: { io.io_apic_address } as u64,
                 gsi_base: { io.global_system_interrupt_base },
             }),
@@ -85,7 +83,7 @@ fn parse_madt(tables: &AcpiTables<AcpiMapper>) -> Result<Platform, &'static str>
                 gsi: { o.global_system_interrupt },
                 flags: { o.flags },
             }),
-            MadtEntry::LocalApicAddressOverride(a) => p.lapic_address = { a.local_apic_address },
+            MadtEntry::LocalApicAddressOverride(a) => p.lapic_address = a.local_apic_address,
             _ => {}
         }
     }

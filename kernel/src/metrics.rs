@@ -16,23 +16,22 @@ impl Counter {
         self.0.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Counts `n` events.
-    pub fn add(&self, n: u64) {
-        self.0.fetch_add(n, Ordering::Relaxed);
-    }
-
     /// The current value.
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
 }
 
-/// Timer interrupts taken (all CPUs).
-pub static TIMER_TICKS: Counter = Counter::new();
-/// Tasks put to sleep via the kernel `sleep`.
-pub static SLEEPS: Counter = Counter::new();
-
 const MAX: usize = crate::arch::percpu::MAX_CPUS;
+static TIMER_TICKS: [Counter; MAX] = [const { Counter::new() }; MAX];
+
+/// Counts a timer interrupt on `cpu` (per-CPU, so ticks never share a cache line
+/// across CPUs).
+pub fn timer_tick(cpu: usize) {
+    if let Some(c) = TIMER_TICKS.get(cpu) {
+        c.inc();
+    }
+}
 static IPIS_SENT: [Counter; MAX] = [const { Counter::new() }; MAX];
 static IPIS_RECEIVED: [Counter; MAX] = [const { Counter::new() }; MAX];
 
@@ -60,9 +59,8 @@ pub fn print_summary() {
     use crate::kprintln;
     let ipc = crate::ipc::PORTS.stats();
     kprintln!(
-        "metrics: timer ticks {} | sleeps {} | IPC sends {} recvs {} queue-full {} | TLB shootdowns {} | balancer moved {}",
-        TIMER_TICKS.get(),
-        SLEEPS.get(),
+        "metrics: timer ticks {} | IPC sends {} recvs {} queue-full {} | TLB shootdowns {} | balancer moved {}",
+        TIMER_TICKS.iter().map(Counter::get).sum::<u64>(),
         ipc.sends,
         ipc.recvs,
         ipc.queue_full,
@@ -76,8 +74,8 @@ pub fn print_summary() {
         let (tx, rx) = ipis(cpu);
         let w = s.wake_latency;
         kprintln!(
-            "  cpu{cpu}: polls {} wakes {} remote {} notifies {} steals {} | IPIs tx {tx} rx {rx} | wake->poll p50 {:.1} us p99 {:.1} us max {:.1} us",
-            s.polls, s.wakes, s.remote_wakes, s.notifies_sent, s.steals, us(w.p50), us(w.p99), us(w.max)
+            "  cpu{cpu}: polls {} wakes {} remote {} notifies {} steals {} | ticks {} | IPIs tx {tx} rx {rx} | wake->poll p50 {:.1} us p99 {:.1} us max {:.1} us",
+            s.polls, s.wakes, s.remote_wakes, s.notifies_sent, s.steals, TIMER_TICKS[cpu].get(), us(w.p50), us(w.p99), us(w.max)
         );
     }
 }

@@ -1,6 +1,6 @@
 //! Starting application processors: the trampoline page and the AP's first Rust code.
 
-use crate::mm::{paging, phys, PAGE};
+use crate::mm::{paging, phys, tlb};
 use x86_64::structures::paging::PageTableFlags as F;
 
 core::arch::global_asm!(include_str!("ap_trampoline.S"), options(att_syntax));
@@ -45,8 +45,9 @@ pub fn set_stack(apic_id: u32, top: u64) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Removes the identity mapping once every AP has left the trampoline.
-pub fn remove_trampoline() {
+/// Removes the identity mapping once every AP has left the trampoline, including
+/// from the TLBs of the APs that ran through it.
+pub fn remove_trampoline() -> Result<(), &'static str> {
     paging::with_kernel(|t| t.unmap(TRAMPOLINE));
-    let _ = PAGE;
+    tlb::shootdown(TRAMPOLINE)
 }

@@ -15,8 +15,6 @@ pub const SERIAL_VECTOR: u8 = 0x24;
 pub const RESCHEDULE_VECTOR: u8 = 0x30;
 /// TLB shootdown IPI.
 pub const TLB_VECTOR: u8 = 0x31;
-/// Stop-this-CPU IPI (panic).
-pub const HALT_VECTOR: u8 = 0x32;
 /// APIC error interrupt.
 pub const ERROR_VECTOR: u8 = 0xfe;
 /// Spurious interrupt vector (needs no EOI).

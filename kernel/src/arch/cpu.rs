@@ -1,6 +1,5 @@
 //! CPU identification and control registers: features read once, policy set once.
 
-use core::sync::atomic::{AtomicBool, Ordering};
 use x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};
 use x86_64::registers::model_specific::{Efer, EferFlags};
 
@@ -27,10 +26,6 @@ pub struct Features {
     pub smap: bool,
     pub x2apic: bool,
     pub tsc_deadline: bool,
-    pub invariant_tsc: bool,
-    pub huge_1g: bool,
-    pub xsave: bool,
-    pub fxsr: bool,
 }
 
 impl Features {
@@ -41,26 +36,14 @@ impl Features {
         let l7 = if max >= 7 { cpuid(7, 0) } else { [0; 4] };
         let max_ext = cpuid(0x8000_0000, 0)[0];
         let e1 = if max_ext >= 0x8000_0001 { cpuid(0x8000_0001, 0) } else { [0; 4] };
-        let e7 = if max_ext >= 0x8000_0007 { cpuid(0x8000_0007, 0) } else { [0; 4] };
         Features {
             nx: e1[3] & (1 << 20) != 0,
-            huge_1g: e1[3] & (1 << 26) != 0,
             smep: l7[1] & (1 << 7) != 0,
             smap: l7[1] & (1 << 20) != 0,
             x2apic: l1[2] & (1 << 21) != 0,
             tsc_deadline: l1[2] & (1 << 24) != 0,
-            xsave: l1[2] & (1 << 26) != 0,
-            fxsr: l1[3] & (1 << 24) != 0,
-            invariant_tsc: e7[3] & (1 << 8) != 0,
         }
     }
-}
-
-static SMAP_ON: AtomicBool = AtomicBool::new(false);
-
-/// Whether SMAP is enabled (user-copy helpers then bracket accesses with stac/clac).
-pub fn smap_enabled() -> bool {
-    SMAP_ON.load(Ordering::Relaxed)
 }
 
 /// Sets this CPU's protection policy: NX, write-protect, SMEP/SMAP where present, and
@@ -81,7 +64,6 @@ pub fn init_cpu_policy() -> Result<Features, &'static str> {
     }
     if f.smap {
         cr4.insert(Cr4Flags::SUPERVISOR_MODE_ACCESS_PREVENTION);
-        SMAP_ON.store(true, Ordering::Relaxed);
     }
     // SAFETY: OSFXSR/OSXMMEXCPT enable SSE for user code; SMEP/SMAP forbid the kernel
     // from executing/accessing user pages, which it never does outside user-copy

@@ -31,11 +31,6 @@ pub struct CpuStacks {
     pub nmi_top: u64,
 }
 
-struct CpuTables {
-    gdt: GlobalDescriptorTable,
-    tss: &'static TaskStateSegment,
-}
-
 /// Builds and loads this CPU's GDT and TSS, then the full IDT (which uses the IST).
 /// Called once per CPU, after the heap exists; the tables live forever.
 pub fn init_cpu(stacks: CpuStacks) {
@@ -51,9 +46,8 @@ pub fn init_cpu(stacks: CpuStacks) {
     let ucs = gdt.append(Descriptor::user_code_segment());
     let tss_sel = gdt.append(Descriptor::tss_segment(tss));
     debug_assert_eq!((kcs.0, kds.0, uds.0, ucs.0), (KERNEL_CS, KERNEL_DS, USER_DS, USER_CS));
-    let tables: &'static CpuTables = Box::leak(Box::new(CpuTables { gdt, tss }));
-    let _ = tables.tss;
-    tables.gdt.load();
+    let gdt: &'static GlobalDescriptorTable = Box::leak(Box::new(gdt));
+    gdt.load();
     // SAFETY: the GDT just loaded has valid kernel code/data descriptors at these
     // selectors and a TSS descriptor for a TSS that lives forever.
     unsafe {

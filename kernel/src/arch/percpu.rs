@@ -22,8 +22,6 @@ pub struct PerCpu {
     pub kernel_rsp: u64,
     /// Local APIC id.
     pub apic_id: core::sync::atomic::AtomicU32,
-    /// Timer interrupts taken.
-    pub ticks: AtomicU64,
     /// Ranks of the ordered locks this CPU holds (bit per rank; see sync::order).
     pub locks_held: AtomicU64,
 }
@@ -38,7 +36,6 @@ pub fn init(cpu_id: usize, apic_id: u32) -> &'static PerCpu {
         user_rsp: 0,
         kernel_rsp: 0,
         apic_id: core::sync::atomic::AtomicU32::new(apic_id),
-        ticks: AtomicU64::new(0),
         locks_held: AtomicU64::new(0),
     }));
     p.self_ptr = p as *mut PerCpu as u64;

@@ -70,8 +70,3 @@ pub fn ns_to_cycles(ns: u64) -> u64 {
 pub fn uptime_ns() -> u64 {
     cycles_to_ns(rdtsc().saturating_sub(BOOT_TSC.load(Ordering::Relaxed)))
 }
-
-/// The TSC value at kernel entry.
-pub fn boot_tsc() -> u64 {
-    BOOT_TSC.load(Ordering::Relaxed)
-}

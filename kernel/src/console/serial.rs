@@ -44,11 +44,6 @@ fn put(b: u8) {
     outb(COM1, b);
 }
 
-/// Reads a received byte if one is waiting.
-pub fn try_read() -> Option<u8> {
-    (inb(COM1 + 5) & 1 != 0).then(|| inb(COM1))
-}
-
 impl Serial {
     /// Writes raw bytes.
     pub fn write_bytes(&mut self, bytes: &[u8]) {

@@ -106,7 +106,8 @@ impl Bitmap {
     }
 
     fn count_free(&self) -> u64 {
-        (0..self.frames).filter(|&f| !self.get(f)).count() as u64
+        // Bits past `frames` in the last word stay set (init fills with ones).
+        self.words.iter().map(|w| w.count_zeros() as u64).sum()
     }
 
     fn alloc(&mut self) -> Option<u64> {

@@ -84,11 +84,3 @@ pub fn init() -> Result<(), &'static str> {
 pub fn mapped_bytes() -> u64 {
     MAPPED.load(Ordering::Relaxed)
 }
-
-/// Bytes currently allocated from the heap.
-pub fn allocated_bytes() -> u64 {
-    let was = irq::save_disable();
-    let n = HEAP.0.lock().stats_alloc_actual() as u64;
-    irq::restore(was);
-    n
-}

@@ -107,20 +107,6 @@ impl Tables {
         Some(fr.start_address().as_u64())
     }
 
-    /// Changes the flags of a mapped 4 KiB page (flushes this CPU's TLB entry).
-    pub fn update_flags(&mut self, va: u64, flags: F) -> bool {
-        let page = Page::<Size4KiB>::containing_address(VirtAddr::new(va));
-        // SAFETY: changing permissions of a page the caller manages; the flush below
-        // keeps this CPU coherent.
-        match unsafe { self.mapper().update_flags(page, flags) } {
-            Ok(f) => {
-                f.flush();
-                true
-            }
-            Err(_) => false,
-        }
-    }
-
     /// Physical address and flags `va` maps to, if any.
     pub fn translate(&mut self, va: u64) -> Option<(u64, F)> {
         match self.mapper().translate(VirtAddr::new(va)) {

@@ -19,11 +19,6 @@ pub fn to_virt(pa: u64) -> u64 {
     pa + hhdm()
 }
 
-/// Physical address of an HHDM virtual address.
-pub fn from_virt(va: u64) -> u64 {
-    va - hhdm()
-}
-
 /// Reads a u32 at physical `pa`.
 pub fn read_u32(pa: u64) -> u32 {
     // SAFETY: callers pass addresses of loader structures or RAM that the HHDM maps
@@ -49,12 +44,6 @@ pub fn bytes(pa: u64, len: usize) -> &'static [u8] {
 pub fn zero_frame(pa: u64) {
     // SAFETY: `pa` is a frame the caller owns (fresh from the frame allocator).
     unsafe { core::ptr::write_bytes(to_virt(pa) as *mut u8, 0, 4096) }
-}
-
-/// Copies one 4 KiB frame to another.
-pub fn copy_frame(dst: u64, src: u64) {
-    // SAFETY: caller owns `dst` exclusively; `src` is a mapped frame; they differ.
-    unsafe { core::ptr::copy_nonoverlapping(to_virt(src) as *const u8, to_virt(dst) as *mut u8, 4096) }
 }
 
 /// Mutable view of a frame the caller owns exclusively.

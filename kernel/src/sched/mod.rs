@@ -9,8 +9,7 @@ pub mod tests;
 
 use crate::arch::{apic, trap};
 use crate::metrics;
-use core::time::Duration;
-pub use executor::{sleep, yield_now, JoinHandle, Priority, SpawnOptions};
+pub use executor::{sleep, JoinHandle};
 use executor::Executor;
 
 static EXEC: spin::Once<&'static Executor> = spin::Once::new();
@@ -20,8 +19,7 @@ pub fn init(cpus: usize) {
     EXEC.call_once(|| Executor::new(&platform::KernelPlatform, cpus));
     crate::mm::tlb::init();
     trap::set_handler(apic::TIMER_VECTOR, |_| {
-        metrics::TIMER_TICKS.inc();
-        crate::arch::percpu::current().ticks.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        metrics::timer_tick(crate::arch::cpu_id());
         apic::eoi();
     });
     trap::set_handler(apic::RESCHEDULE_VECTOR, |_| {
@@ -33,15 +31,6 @@ pub fn init(cpus: usize) {
 /// The kernel's executor.
 pub fn exec() -> &'static Executor {
     EXEC.get().expect("sched::init ran")
-}
-
-/// Spawns a kernel task on the calling CPU (migratable, normal priority).
-pub fn spawn<F>(f: F) -> JoinHandle<F::Output>
-where
-    F: core::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    exec().spawn(f)
 }
 
 /// Spawns a kernel task pinned to `cpu`.
@@ -62,9 +51,4 @@ pub fn run_cpu(cpu: usize) -> ! {
 /// Runs `f` to completion on this CPU's executor (boot and tests).
 pub fn block_on<F: core::future::Future>(f: F) -> F::Output {
     exec().block_on(crate::arch::cpu_id(), f)
-}
-
-/// Sleeps for `ms` milliseconds.
-pub async fn sleep_ms(ms: u64) {
-    sleep(Duration::from_millis(ms)).await
 }

@@ -76,7 +76,7 @@ pub fn start_all() -> Report {
     let ram_ok = crate::BOOT.get().is_some_and(|b| {
         b.regions().iter().any(|r| r.kind.is_ram_like() && r.start <= tramp::TRAMPOLINE && r.end() >= tramp::TRAMPOLINE + 4096)
     });
-    if let Err(e) = (if ram_ok { tramp::install_trampoline(ap_entry) } else { Err("0x8000 is not RAM") }) {
+    if let Err(e) = if ram_ok { tramp::install_trampoline(ap_entry) } else { Err("0x8000 is not RAM") } {
         log::error!("SMP: {e}; running on the boot CPU only");
         return report;
     }
@@ -89,7 +89,9 @@ pub fn start_all() -> Report {
         }
     }
     report.cycles = arch::cpu::rdtsc() - t0;
-    tramp::remove_trampoline();
+    if let Err(e) = tramp::remove_trampoline() {
+        log::warn!("SMP: trampoline unmapped locally only: {e}");
+    }
     report
 }
 

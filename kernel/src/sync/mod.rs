@@ -11,11 +11,10 @@ use crate::arch::irq;
 use core::ops::{Deref, DerefMut};
 use kcore::lockorder::LockClass;
 
-/// A spinlock that disables interrupts while held, optionally ranked in the lock
-/// order (`order`).
+/// A spinlock that disables interrupts while held, ranked in the lock order (`order`).
 pub struct IrqMutex<T> {
     inner: spin::Mutex<T>,
-    class: Option<LockClass>,
+    class: LockClass,
 }
 
 /// Guard of an `IrqMutex`; restores the interrupt flag when dropped. Not `Send`, so
@@ -28,14 +27,9 @@ pub struct IrqGuard<'a, T> {
 }
 
 impl<T> IrqMutex<T> {
-    /// A new unlocked mutex outside the lock order (a leaf lock).
-    pub const fn new(value: T) -> Self {
-        IrqMutex { inner: spin::Mutex::new(value), class: None }
-    }
-
     /// A new unlocked mutex with a place in the lock order.
     pub const fn ranked(value: T, class: LockClass) -> Self {
-        IrqMutex { inner: spin::Mutex::new(value), class: Some(class) }
+        IrqMutex { inner: spin::Mutex::new(value), class }
     }
 
     /// Disables interrupts, then spins until the lock is ours. Panics on a lock-order
@@ -51,13 +45,11 @@ impl<T> IrqMutex<T> {
     /// lock is not taken).
     pub fn checked_lock(&self) -> Result<IrqGuard<'_, T>, kcore::lockorder::LockOrderViolation> {
         let irq_was_on = irq::save_disable();
-        if let Some(c) = &self.class {
-            if let Err(v) = order::acquire(c) {
-                irq::restore(irq_was_on);
-                return Err(v);
-            }
+        if let Err(v) = order::acquire(&self.class) {
+            irq::restore(irq_was_on);
+            return Err(v);
         }
-        Ok(IrqGuard { guard: Some(self.inner.lock()), class: self.class, irq_was_on, _not_send: core::marker::PhantomData })
+        Ok(IrqGuard { guard: Some(self.inner.lock()), class: Some(self.class), irq_was_on, _not_send: core::marker::PhantomData })
     }
 
     /// Takes the lock if it is free (for panic paths that must not deadlock); skips
