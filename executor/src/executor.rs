@@ -76,6 +76,10 @@ pub struct Executor {
     pub(crate) idle_mask: AtomicU64,
 }
 
+/// `PerCpu::programmed` after [`Executor::timer_clobbered`]: matches no deadline the
+/// idle path compares it with (`u64::MAX` means "none", real deadlines are smaller).
+pub(crate) const CLOBBERED: u64 = u64::MAX - 1;
+
 static DEFAULT_POLICY: &'static dyn StealPolicy = &StealHalf;
 
 impl Executor {
@@ -265,6 +269,19 @@ impl Executor {
     /// Number of timers registered on `cpu` (takes its timer lock briefly).
     pub fn pending_timers(&self, cpu: usize) -> usize {
         self.cpus[cpu].timers.len()
+    }
+
+    /// The earliest timer deadline registered on `cpu`, if any (takes its timer lock
+    /// briefly). For a platform that arms its timer itself while a task runs long.
+    pub fn next_deadline(&self, cpu: usize) -> Option<u64> {
+        self.cpus[cpu].timers.next_deadline()
+    }
+
+    /// Tells the executor that `cpu`'s timer was reprogrammed outside
+    /// [`Platform::set_deadline`], so the next idle must program it again even if the
+    /// earliest deadline did not change. Called on `cpu` itself.
+    pub fn timer_clobbered(&self, cpu: usize) {
+        self.cpus[cpu].programmed.store(CLOBBERED, Ordering::Relaxed);
     }
 
     /// Approximate number of migratable queued tasks on `cpu` (what `migrate` can move).

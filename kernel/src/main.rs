@@ -34,6 +34,7 @@ mod mm;
 mod metrics;
 mod ipc;
 mod panic;
+mod proc;
 mod sched;
 mod smp;
 mod symbols;
@@ -89,12 +90,13 @@ pub fn kmain(info: BootInfo) -> ! {
         None => fatal(format_args!("out of memory for the {what} stack")),
     };
     let kstack = stack("boot");
-    arch::gdt::init_cpu(arch::gdt::CpuStacks {
+    let rsp0_slot = arch::gdt::init_cpu(arch::gdt::CpuStacks {
         trap_top: stack("trap").top,
         double_fault_top: stack("double-fault").top,
         nmi_top: stack("NMI").top,
     });
     arch::percpu::init(0, 0);
+    arch::user::init_cpu(rsp0_slot);
     BOOT.call_once(|| info);
     arch::switch_stack(kstack.top, kmain_on_stack, 0)
 }
@@ -114,6 +116,7 @@ extern "C" fn kmain_on_stack(_: u64) -> ! {
     log::info!("TSC {}.{:03} MHz (calibrated against the PIT)", hz / 1_000_000, (hz / 1000) % 1000);
     smp::init_bsp(info.rsdp, FEATURES.get().expect("features detected"));
     sched::init(smp::count());
+    console::serial::init_input();
     let ap = smp::ap::start_all();
     if smp::count() > 1 {
         log::info!(
@@ -149,10 +152,16 @@ extern "C" fn kmain_on_stack(_: u64) -> ! {
             log::error!("unknown benchmark '{name}'");
             arch::qemu::exit(arch::qemu::ExitCode::Failure)
         }
-        Mode::Run => {
-            log::info!("run mode: nothing more to start yet; halting");
-            arch::halt_forever()
-        }
+        Mode::Run => match proc::spawn("/init", &["init"], None) {
+            Ok(pid) => {
+                log::info!("started /init (pid {pid})");
+                sched::run_cpu(0)
+            }
+            Err(e) => {
+                log::error!("cannot start /init: {e}; halting");
+                arch::halt_forever()
+            }
+        },
     }
 }
 

@@ -54,19 +54,38 @@ pub fn ipis(cpu: usize) -> (u64, u64) {
     (IPIS_SENT.get(cpu).map_or(0, Counter::get), IPIS_RECEIVED.get(cpu).map_or(0, Counter::get))
 }
 
+/// Sums over all CPUs, for the `stats` system call.
+pub struct Totals {
+    pub timer_ticks: u64,
+    pub ipis_sent: u64,
+}
+
+/// Current totals over all CPUs.
+pub fn totals() -> Totals {
+    Totals {
+        timer_ticks: TIMER_TICKS.iter().map(Counter::get).sum(),
+        ipis_sent: IPIS_SENT.iter().map(Counter::get).sum(),
+    }
+}
+
 /// Prints every counter and the per-CPU executor statistics (test mode, shutdown).
 pub fn print_summary() {
     use crate::kprintln;
     let ipc = crate::ipc::PORTS.stats();
     kprintln!(
-        "metrics: timer ticks {} | IPC sends {} recvs {} queue-full {} | TLB shootdowns {} | balancer moved {}",
-        TIMER_TICKS.iter().map(Counter::get).sum::<u64>(),
+        "metrics: timer ticks {} | IPC sends {} recvs {} queue-full {} | TLB shootdowns {} | balancer moved {} | processes {} syscalls {} preemptions {}",
+        totals().timer_ticks,
         ipc.sends,
         ipc.recvs,
         ipc.queue_full,
         crate::mm::tlb::SHOOTDOWNS.load(Ordering::Relaxed),
-        crate::sched::balance::MOVED.load(Ordering::Relaxed)
+        crate::sched::balance::MOVED.load(Ordering::Relaxed),
+        crate::proc::CREATED.load(Ordering::Relaxed),
+        crate::proc::syscall::total(),
+        crate::proc::thread::PREEMPTIONS.load(Ordering::Relaxed)
     );
+    let [ready, running, sleeping, blocked, zombie, _] = crate::proc::states();
+    kprintln!("  processes now: ready {ready} running {running} sleeping {sleeping} blocked {blocked} zombie {zombie}");
     let e = crate::sched::exec();
     let us = |c: u64| crate::arch::time::cycles_to_ns(c) as f64 / 1000.0;
     for cpu in 0..crate::smp::online() {

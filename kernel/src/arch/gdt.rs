@@ -32,19 +32,22 @@ pub struct CpuStacks {
 }
 
 /// Builds and loads this CPU's GDT and TSS, then the full IDT (which uses the IST).
-/// Called once per CPU, after the heap exists; the tables live forever.
-pub fn init_cpu(stacks: CpuStacks) {
+/// Called once per CPU, after the heap exists; the tables live forever. Returns the
+/// address of the TSS's RSP0 slot, which ring-3 entry rewrites (arch/user.rs).
+pub fn init_cpu(stacks: CpuStacks) -> u64 {
     let mut tss = TaskStateSegment::new();
     tss.privilege_stack_table[0] = VirtAddr::new(stacks.trap_top);
     tss.interrupt_stack_table[super::idt::DOUBLE_FAULT_IST as usize] = VirtAddr::new(stacks.double_fault_top);
     tss.interrupt_stack_table[super::idt::NMI_IST as usize] = VirtAddr::new(stacks.nmi_top);
-    let tss: &'static TaskStateSegment = Box::leak(Box::new(tss));
+    // A raw pointer, never a reference: RSP0 is written at every entry to ring 3.
+    let tss: *mut TaskStateSegment = Box::into_raw(Box::new(tss));
     let mut gdt = GlobalDescriptorTable::new();
     let kcs = gdt.append(Descriptor::kernel_code_segment());
     let kds = gdt.append(Descriptor::kernel_data_segment());
     let uds = gdt.append(Descriptor::user_data_segment());
     let ucs = gdt.append(Descriptor::user_code_segment());
-    let tss_sel = gdt.append(Descriptor::tss_segment(tss));
+    // SAFETY: `tss` is a valid TSS that is never freed (leaked box).
+    let tss_sel = gdt.append(unsafe { Descriptor::tss_segment_unchecked(tss) });
     debug_assert_eq!((kcs.0, kds.0, uds.0, ucs.0), (KERNEL_CS, KERNEL_DS, USER_DS, USER_CS));
     let gdt: &'static GlobalDescriptorTable = Box::leak(Box::new(gdt));
     gdt.load();
@@ -58,4 +61,5 @@ pub fn init_cpu(stacks: CpuStacks) {
         load_tss(tss_sel);
     }
     super::idt::load();
+    tss as u64 + core::mem::offset_of!(TaskStateSegment, privilege_stack_table) as u64
 }

@@ -47,6 +47,9 @@ fn build(use_ist: bool) -> InterruptDescriptorTable {
         for v in 32..256 {
             idt[v as u8].set_handler_addr(addr(v));
         }
+        // The only gate ring 3 may raise with `int`: the system-call gate.
+        idt[super::user::INT80_VECTOR].set_handler_addr(addr(super::user::INT80_VECTOR as usize))
+            .set_privilege_level(x86_64::PrivilegeLevel::Ring3);
     }
     idt
 }

@@ -17,6 +17,7 @@ pub mod percpu;
 pub mod qemu;
 pub mod time;
 pub mod trap;
+pub mod user;
 
 /// Stops this CPU for good (interrupts off, `hlt` in a loop).
 pub fn halt_forever() -> ! {

@@ -18,8 +18,12 @@ pub struct PerCpu {
     pub cpu_id: u64,
     /// Scratch for the syscall entry: user RSP (offset 16).
     pub user_rsp: u64,
-    /// Kernel RSP to switch to on syscall entry (offset 24).
+    /// Kernel RSP saved by `arch_enter_user`, restored when ring 3 traps (offset 24).
     pub kernel_rsp: u64,
+    /// The `UserContext` ring 3 is running on this CPU, if any (offset 32).
+    pub user_ctx: u64,
+    /// Address of this CPU's TSS.RSP0 slot, rewritten at each entry to ring 3 (offset 40).
+    pub tss_rsp0: u64,
     /// Local APIC id.
     pub apic_id: core::sync::atomic::AtomicU32,
     /// Ranks of the ordered locks this CPU holds (bit per rank; see sync::order).
@@ -35,6 +39,8 @@ pub fn init(cpu_id: usize, apic_id: u32) -> &'static PerCpu {
         cpu_id: cpu_id as u64,
         user_rsp: 0,
         kernel_rsp: 0,
+        user_ctx: 0,
+        tss_rsp0: 0,
         apic_id: core::sync::atomic::AtomicU32::new(apic_id),
         locks_held: AtomicU64::new(0),
     }));
@@ -67,6 +73,14 @@ pub fn current() -> &'static PerCpu {
         core::arch::asm!("mov {}, gs:[0]", out(reg) p, options(nostack, readonly, preserves_flags));
         &*(p as *const PerCpu)
     }
+}
+
+/// Records where this CPU's TSS keeps RSP0 (set once, after `init` and the GDT).
+pub fn set_tss_rsp0_slot(addr: u64) {
+    let p = current() as *const PerCpu as *mut PerCpu;
+    // SAFETY: only this CPU touches its PerCpu's plain fields (the assembly reads
+    // them through %gs on the same CPU); no reference to this field exists.
+    unsafe { core::ptr::addr_of_mut!((*p).tss_rsp0).write_volatile(addr) };
 }
 
 /// Records this CPU's APIC id once the APIC is up.

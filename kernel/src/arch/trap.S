@@ -1,13 +1,13 @@
 /* Common interrupt/exception path. The stub pushed [error code][vector]; the CPU
- * pushed the iret frame. From ring 3 we swapgs so %gs points at per-CPU data. The
- * frame layout here is `arch::trap::TrapFrame`; keep them in sync. */
+ * pushed the iret frame. Traps from kernel code are handled here and resumed;
+ * traps from ring 3 swapgs and leave through arch/user.S. The frame layout is
+ * `arch::trap::TrapFrame`; keep them in sync. */
 .section .text
 .global trap_common
 trap_common:
     testb $3, 24(%rsp)          /* CS of the interrupted context */
-    jz 1f
-    swapgs
-1:  pushq %rax
+    jnz 3f
+    pushq %rax
     pushq %rbx
     pushq %rcx
     pushq %rdx
@@ -40,11 +40,27 @@ trap_common:
     popq %rcx
     popq %rbx
     popq %rax
-    testb $3, 24(%rsp)
-    jz 2f
-    swapgs
-2:  addq $16, %rsp
+    addq $16, %rsp
     iretq
+    /* From ring 3: the frame goes into the thread's UserContext and control
+     * returns to the kernel task that entered ring 3 (arch/user.S). */
+3:  swapgs
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    jmp arch_user_trap
 
 /* Fault-tolerant kernel reads for tests and diagnostics: a page fault at a listed
  * instruction resumes at its fixup (see .ex_table and arch::trap::fixup). */

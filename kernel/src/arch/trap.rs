@@ -37,13 +37,6 @@ pub struct TrapFrame {
     pub ss: u64,
 }
 
-impl TrapFrame {
-    /// Whether the trap came from ring 3.
-    pub fn from_user(&self) -> bool {
-        self.cs & 3 == 3
-    }
-}
-
 /// Exception names, indexed by vector.
 pub const EXCEPTION_NAMES: [&str; 32] = [
     "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
@@ -138,14 +131,21 @@ pub fn describe_pf(code: u64) -> &'static str {
     }
 }
 
+/// Kernel-mode traps (arch/trap.S). Traps from ring 3 never come here: they return
+/// to the task that entered ring 3 (arch/user.rs).
 #[no_mangle]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
-    let v = frame.vector as usize;
-    if v < 32 {
+    if frame.vector < 32 {
         exception(frame);
-        return;
+    } else {
+        dispatch_interrupt(frame);
     }
-    let h = HANDLERS[v].load(Ordering::Acquire);
+}
+
+/// Runs the handler of interrupt `frame.vector` (interrupts disabled).
+pub fn dispatch_interrupt(frame: &mut TrapFrame) {
+    let v = frame.vector as usize;
+    let h = HANDLERS.get(v).map_or(0, |h| h.load(Ordering::Acquire));
     if h == 0 {
         log::warn!("unexpected interrupt vector {v}");
         return;
@@ -159,40 +159,23 @@ fn exception(frame: &mut TrapFrame) {
     let v = frame.vector as usize;
     if v == 14 {
         let addr = super::cpu::cr2();
-        if !frame.from_user() {
-            if let Some(fix) = fixup_for(frame.rip) {
-                LAST_FIXUP_ADDR.store(addr, Ordering::Relaxed);
-                LAST_FIXUP_CODE.store(frame.error, Ordering::Relaxed);
-                FIXUPS_TAKEN.fetch_add(1, Ordering::Relaxed);
-                frame.rip = fix;
-                return;
-            }
-        }
-        if let Some(h) = *USER_FAULT.read() {
-            if frame.from_user() {
-                h(frame);
-                return;
-            }
+        if let Some(fix) = fixup_for(frame.rip) {
+            LAST_FIXUP_ADDR.store(addr, Ordering::Relaxed);
+            LAST_FIXUP_CODE.store(frame.error, Ordering::Relaxed);
+            FIXUPS_TAKEN.fetch_add(1, Ordering::Relaxed);
+            frame.rip = fix;
+            return;
         }
         panic!(
             "page fault at {addr:#x} ({}, error {:#x}) rip {:#x} rsp {:#x}\n{}",
             describe_pf(frame.error), frame.error, frame.rip, frame.rsp, Regs(frame)
         );
     }
-    if frame.from_user() {
-        if let Some(h) = *USER_FAULT.read() {
-            h(frame);
-            return;
-        }
-    }
     panic!(
         "{} (vector {v}, error {:#x}) at rip {:#x} rsp {:#x}\n{}",
         EXCEPTION_NAMES[v], frame.error, frame.rip, frame.rsp, Regs(frame)
     );
 }
-
-/// Handler for exceptions raised by ring 3 (installed by the process layer).
-pub static USER_FAULT: spin::RwLock<Option<Handler>> = spin::RwLock::new(None);
 
 /// Formats a frame's registers, four per line.
 pub struct Regs<'a>(pub &'a TrapFrame);

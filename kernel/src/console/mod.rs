@@ -16,6 +16,13 @@ pub fn print(args: fmt::Arguments) {
     fb::print(args);
 }
 
+/// Writes raw bytes (user output) to every console; invalid UTF-8 shows as U+FFFD
+/// on the framebuffer.
+pub fn write_bytes(bytes: &[u8]) {
+    serial::lock().write_bytes(bytes);
+    fb::print(format_args!("{}", alloc::string::String::from_utf8_lossy(bytes)));
+}
+
 /// Prints to the consoles.
 #[macro_export]
 macro_rules! kprint {

@@ -68,3 +68,57 @@ impl fmt::Write for Serial {
 pub fn write_unlocked(s: &str) {
     Serial { _private: () }.write_bytes(s.as_bytes());
 }
+
+/// Bytes received on COM1 and not read yet (oldest dropped beyond `INPUT_MAX`).
+static INPUT: spin::Mutex<InputBuf> = spin::Mutex::new(InputBuf { bytes: alloc::collections::VecDeque::new(), readers: alloc::vec::Vec::new() });
+const INPUT_MAX: usize = 4096;
+
+struct InputBuf {
+    bytes: alloc::collections::VecDeque<u8>,
+    readers: alloc::vec::Vec<core::task::Waker>,
+}
+
+/// Installs the receive-interrupt handler (IOAPIC routes COM1's IRQ to SERIAL_VECTOR).
+pub fn init_input() {
+    crate::arch::trap::set_handler(crate::arch::apic::SERIAL_VECTOR, |_| {
+        let mut wake = alloc::vec::Vec::new();
+        {
+            let mut inp = INPUT.lock();
+            while inb(COM1 + 5) & 1 != 0 {
+                let b = inb(COM1);
+                if inp.bytes.len() >= INPUT_MAX {
+                    inp.bytes.pop_front();
+                }
+                inp.bytes.push_back(if b == b'\r' { b'\n' } else { b });
+            }
+            core::mem::swap(&mut wake, &mut inp.readers);
+        }
+        for w in wake {
+            w.wake();
+        }
+        crate::arch::apic::eoi();
+    });
+}
+
+/// Waits until input is available, then moves up to `buf.len()` bytes into `buf`.
+pub async fn read(buf: &mut [u8]) -> usize {
+    core::future::poll_fn(|cx| {
+        // The interrupt handler takes INPUT too: keep interrupts off while holding it.
+        let was = crate::arch::irq::save_disable();
+        let mut inp = INPUT.lock();
+        let r = if inp.bytes.is_empty() {
+            inp.readers.push(cx.waker().clone());
+            core::task::Poll::Pending
+        } else {
+            let n = buf.len().min(inp.bytes.len());
+            for (dst, src) in buf.iter_mut().zip(inp.bytes.drain(..n)) {
+                *dst = src;
+            }
+            core::task::Poll::Ready(n)
+        };
+        drop(inp);
+        crate::arch::irq::restore(was);
+        r
+    })
+    .await
+}

@@ -12,6 +12,7 @@ pub mod paging;
 pub mod phys;
 pub mod stack;
 pub mod tlb;
+pub mod uspace;
 
 
 pub mod tests;

@@ -105,7 +105,7 @@ extern "C" fn ap_entry(apic_id: u32) -> ! {
         arch::halt_forever();
     }
     let Some(st) = STACKS[cpu].get() else { arch::halt_forever() };
-    gdt::init_cpu(st.tss);
+    arch::user::init_cpu(gdt::init_cpu(st.tss));
     apic::init_cpu();
     mark_online(cpu);
     ONLINE_WAKERS[cpu].wake();

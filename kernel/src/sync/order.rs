@@ -6,6 +6,7 @@
 //!
 //! | rank | lock | why it comes here |
 //! |---|---|---|
+//! | 5 | `PROCESSES` | the process table; nothing but the heap is taken under it (address spaces are freed outside it) |
 //! | 10 | `KERNEL_TABLES` | heap growth maps pages while holding the heap lock, and maps allocate frames |
 //! | 20 | `FRAMES` | taken under the kernel tables (page-table frames) |
 //! | 30 | `FRAMEBUFFER` | console output, may follow any of the above in a log call |
@@ -21,6 +22,8 @@
 
 use kcore::lockorder::{self, LockClass};
 
+/// The process table.
+pub const PROCESSES: LockClass = LockClass::new("process table", 5);
 /// Kernel page tables.
 pub const KERNEL_TABLES: LockClass = LockClass::new("kernel page tables", 10);
 /// The physical frame bitmap.
@@ -30,7 +33,7 @@ pub const FRAMEBUFFER: LockClass = LockClass::new("framebuffer console", 30);
 /// COM1.
 pub const SERIAL: LockClass = LockClass::new("serial port", 40);
 
-const _: () = assert!(lockorder::classes_valid(&[KERNEL_TABLES, FRAMES, FRAMEBUFFER, SERIAL]));
+const _: () = assert!(lockorder::classes_valid(&[PROCESSES, KERNEL_TABLES, FRAMES, FRAMEBUFFER, SERIAL]));
 
 /// Records that this CPU takes `class`; Err if that breaks the order.
 pub fn acquire(class: &LockClass) -> Result<(), lockorder::LockOrderViolation> {

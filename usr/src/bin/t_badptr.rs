@@ -76,8 +76,15 @@ fn main(_args: Args) -> i32 {
     match fork() {
         Ok(Fork::Child) => exit(0),
         Ok(Fork::Parent(_)) => {
-            // The status is 4 bytes: cross USER_TOP with 2 of them.
-            for (ptr, desc) in BAD.map(|(p, d)| (if p == abi::USER_TOP - 8 { p + 6 } else { p }, d))
+            // The status is 4 bytes: cross USER_TOP with 2 of them. A null
+            // status_ptr means "no status" (like wait(NULL)), so the null-page
+            // case uses address 8 instead.
+            let adjust = |p: u64| match p {
+                0 => 8,
+                p if p == abi::USER_TOP - 8 => p + 6,
+                p => p,
+            };
+            for (ptr, desc) in BAD.map(|(p, d)| (adjust(p), d))
             {
                 // SAFETY: as above.
                 expect_fault("wait", desc, unsafe { syscall1(nr::WAIT, ptr) });

@@ -49,7 +49,7 @@ fn main(_args: Args) -> i32 {
     // Release the children (the port holds 16 messages; retry when full).
     let mut released = 0;
     while released < children {
-        match ipc_send(PORT, b"go") {
+        match ipc_send(PORT, b"g") {
             Ok(()) => released += 1,
             Err(Errno::AGAIN) => {
                 let _ = yield_now();

@@ -1,0 +1,152 @@
+//! Ring 3: the `syscall` MSRs, the user context, and `enter_user`.
+//!
+//! A user thread is a kernel task that calls [`enter_user`] in a loop. `enter_user`
+//! restores the thread's registers and FPU/SSE state from its [`UserContext`], drops to
+//! ring 3, and returns to the calling task as soon as ring 3 traps — by `syscall`,
+//! `int 0x80`, an interrupt or an exception — with every user register saved back into
+//! the context and the cause as a [`Trap`]. The task handles it (a system call, a page
+//! fault, a preemption) and decides when to enter again. See arch/user.S for the stack
+//! and GS choreography.
+
+use super::gdt::{USER_CS, USER_DS};
+use super::trap::TrapFrame;
+use super::{cpu, irq, trap};
+use x86_64::registers::model_specific::{Efer, EferFlags, LStar, SFMask, Star};
+use x86_64::registers::rflags::RFlags;
+use x86_64::structures::gdt::SegmentSelector;
+use x86_64::{PrivilegeLevel, VirtAddr};
+
+core::arch::global_asm!(include_str!("user.S"), options(att_syntax));
+
+extern "C" {
+    fn arch_enter_user(ctx: *mut UserContext);
+    fn arch_syscall_entry();
+}
+
+/// `frame.vector` of a trap that came in by the `syscall` instruction (not an IDT
+/// vector; must match SYSCALL_VECTOR in arch/user.S).
+pub const SYSCALL_VECTOR: u64 = 0x100;
+/// The software-interrupt system-call gate (callable from ring 3).
+pub const INT80_VECTOR: u8 = 0x80;
+
+/// RFLAGS a new user thread starts with: interrupts on, nothing else (bit 1 is fixed).
+const INITIAL_RFLAGS: u64 = 0x202;
+
+/// A user thread's saved state: the trap frame (general registers, RIP, RSP, RFLAGS,
+/// selectors, and what the last trap was) and the FXSAVE image of x87/SSE state.
+/// Layout fixed by arch/user.S: frame at 0 (176 bytes), FXSAVE area at 176.
+#[repr(C, align(64))]
+pub struct UserContext {
+    pub frame: TrapFrame,
+    fpu: [u8; 512],
+}
+
+const _: () = assert!(core::mem::offset_of!(UserContext, fpu) == 176);
+const _: () = assert!(core::mem::size_of::<TrapFrame>() == 176);
+
+impl UserContext {
+    /// A context that starts at `entry` with stack `rsp` and `rdi`/`rsi` = the two
+    /// start-up arguments, default FPU state (all exceptions masked).
+    pub fn new(entry: u64, rsp: u64, rdi: u64, rsi: u64) -> UserContext {
+        let mut c = UserContext { frame: zero_frame(), fpu: [0; 512] };
+        c.reset(entry, rsp, rdi, rsi);
+        c
+    }
+
+    /// Replaces everything with a fresh start at `entry` (exec).
+    pub fn reset(&mut self, entry: u64, rsp: u64, rdi: u64, rsi: u64) {
+        self.frame = zero_frame();
+        self.frame.rip = entry;
+        self.frame.rsp = rsp;
+        self.frame.rdi = rdi;
+        self.frame.rsi = rsi;
+        self.frame.cs = USER_CS as u64;
+        self.frame.ss = USER_DS as u64;
+        self.frame.rflags = INITIAL_RFLAGS;
+        self.fpu = [0; 512];
+        self.fpu[0..2].copy_from_slice(&0x037fu16.to_le_bytes()); // FCW: x87 exceptions masked
+        self.fpu[24..28].copy_from_slice(&0x1f80u32.to_le_bytes()); // MXCSR: SSE exceptions masked
+    }
+
+    /// A copy for a forked child (its registers are the parent's at the fork).
+    pub fn duplicate(&self) -> UserContext {
+        UserContext { frame: self.frame.clone(), fpu: self.fpu }
+    }
+}
+
+fn zero_frame() -> TrapFrame {
+    TrapFrame {
+        r15: 0, r14: 0, r13: 0, r12: 0, r11: 0, r10: 0, r9: 0, r8: 0, rbp: 0, rdi: 0, rsi: 0, rdx: 0,
+        rcx: 0, rbx: 0, rax: 0, vector: 0, error: 0, rip: 0, cs: 0, rflags: 0, rsp: 0, ss: 0,
+    }
+}
+
+/// Why ring 3 stopped running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trap {
+    /// `syscall` or `int 0x80`: number in `frame.rax`, arguments in the ABI registers.
+    Syscall,
+    /// A device interrupt or IPI (already handled and acknowledged).
+    Interrupt(u8),
+    /// A CPU exception caused by the user code; `addr` is CR2 for a page fault.
+    Exception { vector: u8, error: u64, addr: u64 },
+}
+
+/// Sets up `syscall`/`sysret` on this CPU and records its TSS.RSP0 slot (from
+/// `gdt::init_cpu`). Once per CPU, after per-CPU data exists.
+pub fn init_cpu(tss_rsp0_slot: u64) {
+    super::percpu::set_tss_rsp0_slot(tss_rsp0_slot);
+    // SAFETY: the selectors are the GDT layout STAR requires (gdt.rs), LSTAR is the
+    // entry in arch/user.S, and FMASK clears IF/TF/DF/AC/NT so the entry runs with
+    // interrupts off and a sane direction flag until it has switched stacks.
+    unsafe {
+        Star::write(
+            SegmentSelector::new(4, PrivilegeLevel::Ring3),
+            SegmentSelector::new(3, PrivilegeLevel::Ring3),
+            SegmentSelector::new(1, PrivilegeLevel::Ring0),
+            SegmentSelector::new(2, PrivilegeLevel::Ring0),
+        )
+        .expect("GDT layout fits STAR");
+        LStar::write(VirtAddr::new(arch_syscall_entry as *const () as u64));
+        SFMask::write(
+            RFlags::INTERRUPT_FLAG
+                | RFlags::TRAP_FLAG
+                | RFlags::DIRECTION_FLAG
+                | RFlags::ALIGNMENT_CHECK
+                | RFlags::NESTED_TASK
+                | RFlags::IOPL_HIGH
+                | RFlags::IOPL_LOW,
+        );
+        Efer::update(|e| e.insert(EferFlags::SYSTEM_CALL_EXTENSIONS));
+    }
+}
+
+/// Runs `ctx` in ring 3 until it traps, and says why. The caller must have this
+/// thread's address space loaded (`mm::uspace`). The local timer is armed for TSC
+/// value `timer` with interrupts off (so it cannot fire before ring 3 runs and be
+/// lost): the end of the time slice or an earlier kernel timer. Interrupts are
+/// enabled on return.
+pub fn enter_user(ctx: &mut UserContext, timer: u64) -> Trap {
+    debug_assert!(ctx.frame.cs == USER_CS as u64 && ctx.frame.ss == USER_DS as u64);
+    irq::disable();
+    super::apic::arm_timer(Some(timer));
+    // SAFETY: `ctx` is a valid, exclusively borrowed context whose selectors are the
+    // user ones (checked above; only this module writes them), so the iretq/sysretq
+    // goes to ring 3 and nothing the user controls can reach ring 0. Interrupts are
+    // off until the return to ring 3. arch_enter_user returns here, on this stack,
+    // with callee-saved registers restored, when ring 3 traps.
+    unsafe { arch_enter_user(ctx) };
+    let addr = cpu::cr2();
+    let v = ctx.frame.vector;
+    let t = match v {
+        SYSCALL_VECTOR => Trap::Syscall,
+        v if v == INT80_VECTOR as u64 => Trap::Syscall,
+        0..=31 => Trap::Exception { vector: v as u8, error: ctx.frame.error, addr },
+        _ => {
+            trap::dispatch_interrupt(&mut ctx.frame);
+            Trap::Interrupt(v as u8)
+        }
+    };
+    irq::enable();
+    t
+}

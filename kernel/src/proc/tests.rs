@@ -1,0 +1,120 @@
+//! Process tests: each ring-3 test program from the initrd runs as a child of the
+//! kernel and passes if it exits 0 (the programs print their own checks); plus
+//! kernel-side checks of ELF rejection and of the process table.
+
+use crate::ktest::{KTest, TestResult};
+use crate::{check, ktests};
+use abi::wait::{exit_status, exited, killed_by, signal_name};
+use alloc::format;
+use core::time::Duration;
+
+pub const TESTS: &[KTest] = ktests![
+    hello_args,
+    bad_elf_rejected,
+    syscalls,
+    bad_pointers,
+    fork_chain,
+    copy_on_write,
+    exec_argv,
+    fork_bomb,
+    ipc_across_cpus,
+    faults_kill_only_the_process,
+    preemption,
+    no_frame_leak,
+];
+
+/// Runs `/path argv...` and waits (bounded) for its exit status.
+fn run(path: &str, argv: &[&str], limit: Duration) -> Result<i32, alloc::string::String> {
+    check!(crate::INITRD.get().is_some(), "no initrd: the ring-3 programs are not available");
+    let pid = super::spawn(path, argv, None).map_err(|e| format!("starting {path}: {e}"))?;
+    match crate::sched::block_on(executor::timeout(super::wait(super::KERNEL_PID, Some(pid)), limit)) {
+        Ok(Ok((p, status))) if p == pid => Ok(status),
+        Ok(r) => Err(format!("wait for {path}: {r:?}")),
+        Err(_) => Err(format!("{path} (pid {pid}) did not finish within {} s", limit.as_secs())),
+    }
+}
+
+/// A ring-3 test program passes by exiting 0.
+fn passes(path: &str, argv: &[&str], limit: Duration) -> TestResult {
+    let status = run(path, argv, limit)?;
+    match (exited(status), killed_by(status)) {
+        (Some(0), _) => Ok(()),
+        (Some(c), _) => Err(format!("{path} exited {c} (see its FAIL lines above)")),
+        (_, Some(s)) => Err(format!("{path} was killed by {}", signal_name(s))),
+        _ => Err(format!("{path}: status {status:#x}")),
+    }
+}
+
+const SHORT: Duration = Duration::from_secs(30);
+const LONG: Duration = Duration::from_secs(120);
+
+fn hello_args() -> TestResult {
+    check!(run("/hello", &["hello", "-q"], SHORT)? == exit_status(0));
+    Ok(())
+}
+
+/// Malformed images are refused with NOEXEC and leave no process behind.
+fn bad_elf_rejected() -> TestResult {
+    let before = super::count();
+    let free = crate::mm::frame::free_count();
+    let good = crate::INITRD.get().and_then(|rd| rd.find("hello")).ok_or("no /hello in the initrd")?;
+    let mut truncated = alloc::vec::Vec::from(&good[..good.len().min(200)]);
+    let mut bad_magic = alloc::vec::Vec::from(good);
+    bad_magic[1] = b'X';
+    let mut huge_phnum = alloc::vec::Vec::from(good);
+    huge_phnum[56] = 0xff; // e_phnum
+    huge_phnum[57] = 0xff;
+    truncated.truncate(100);
+    for (what, image) in [("empty", &[][..]), ("truncated", &truncated[..]), ("bad magic", &bad_magic[..]), ("e_phnum", &huge_phnum[..])] {
+        let shared = super::create(super::KERNEL_PID, "bad").map_err(|e| format!("create: {e}"))?;
+        let r = super::thread::Thread::new_program(shared.clone(), image, &[]);
+        super::exit(shared.pid, 0);
+        super::reap(super::KERNEL_PID, shared.pid);
+        check!(matches!(r, Err(abi::Errno::NOEXEC)), "{what}: {:?}", r.err());
+    }
+    check!(super::count() == before, "process table grew");
+    check!(crate::mm::frame::free_count() == free, "frames leaked: {} -> {}", free, crate::mm::frame::free_count());
+    Ok(())
+}
+
+fn syscalls() -> TestResult {
+    passes("/t_syscalls", &["t_syscalls"], SHORT)
+}
+
+fn bad_pointers() -> TestResult {
+    passes("/t_badptr", &["t_badptr"], SHORT)
+}
+
+fn fork_chain() -> TestResult {
+    passes("/t_forkchain", &["t_forkchain"], SHORT)
+}
+
+fn copy_on_write() -> TestResult {
+    passes("/t_cow", &["t_cow"], SHORT)
+}
+
+fn exec_argv() -> TestResult {
+    passes("/t_exec", &["t_exec"], SHORT)
+}
+
+fn fork_bomb() -> TestResult {
+    passes("/t_forkbomb", &["t_forkbomb"], LONG)?;
+    check!(super::count() == 0, "{} processes left after the fork bomb", super::count());
+    Ok(())
+}
+
+fn ipc_across_cpus() -> TestResult {
+    passes("/t_ipc", &["t_ipc"], LONG)
+}
+
+fn faults_kill_only_the_process() -> TestResult {
+    passes("/t_faults", &["t_faults"], SHORT)
+}
+
+fn preemption() -> TestResult {
+    passes("/t_preempt", &["t_preempt"], SHORT)
+}
+
+fn no_frame_leak() -> TestResult {
+    passes("/t_leak", &["t_leak"], LONG)
+}

@@ -1,0 +1,192 @@
+//! A user thread is an executor task: it enters ring 3, and each time ring 3 traps it
+//! handles the trap in kernel mode — a system call (awaited if it waits), a page
+//! fault (copy-on-write), a fatal exception (the process dies alone), or the end of
+//! its time slice (it yields to the executor) — and enters ring 3 again.
+
+use super::{exec, syscall, Shared, State};
+use crate::arch::user::{enter_user, Trap, UserContext};
+use crate::mm::uspace::AddressSpace;
+use crate::sched;
+use abi::wait::{signal_status, SIGFPE, SIGILL, SIGKILL, SIGSEGV};
+use abi::Errno;
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
+use executor::{Priority, SpawnOptions};
+
+/// Time slices per second: a thread that runs this long without trapping is
+/// preempted and goes to the back of its CPU's queue.
+pub const SCHED_HZ: u64 = 100;
+
+/// Preemptions (time slice used up with other work waiting, or the slice ended).
+pub static PREEMPTIONS: AtomicU64 = AtomicU64::new(0);
+/// Times a user thread gave its CPU to another task (yield, preemption, wait).
+pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
+
+/// Everything a process's thread owns.
+pub struct Thread {
+    pub proc: Arc<Shared>,
+    pub ctx: Box<UserContext>,
+    pub space: AddressSpace,
+    pub priority: Priority,
+    /// CPU the thread is pinned to, if any.
+    pub affinity: Option<usize>,
+    /// TSC value at which the current time slice ends.
+    slice_end: u64,
+}
+
+/// What a system call asks the thread loop to do next.
+pub enum Next {
+    /// Return this value to ring 3 (in rax).
+    Return(isize),
+    /// The process ends with this wait status.
+    Exit(i32),
+    /// Continue in a new task with changed spawn options (priority, affinity),
+    /// returning this value to ring 3 there.
+    Respawn(isize),
+}
+
+impl Thread {
+    /// A new process's thread running `image` with `argv`.
+    pub fn new_program(proc: Arc<Shared>, image: &[u8], argv: &[&[u8]]) -> Result<Box<Thread>, Errno> {
+        let mut space = AddressSpace::new()?;
+        let start = exec::load(&mut space, image, argv)?;
+        let ctx = Box::new(UserContext::new(start.entry, start.rsp, start.argc, start.argv));
+        Ok(Box::new(Thread { proc, ctx, space, priority: Priority::Normal, affinity: None, slice_end: 0 }))
+    }
+
+    /// The child of a fork: same registers (but 0 in rax), a COW copy of the memory.
+    pub fn fork(&mut self, child: Arc<Shared>) -> Result<Box<Thread>, Errno> {
+        let space = self.space.fork()?;
+        let mut ctx = Box::new(self.ctx.duplicate());
+        ctx.frame.rax = 0;
+        Ok(Box::new(Thread {
+            proc: child,
+            ctx,
+            space,
+            priority: self.priority,
+            affinity: self.affinity,
+            slice_end: 0,
+        }))
+    }
+
+    /// Starts a fresh time slice.
+    pub fn new_slice(&mut self) {
+        self.slice_end = crate::arch::cpu::rdtsc() + crate::arch::time::tsc_hz() / SCHED_HZ;
+    }
+
+    /// Gives the CPU to other ready tasks (a voluntary switch).
+    pub async fn yield_cpu(&mut self) {
+        self.proc.set_state(State::Ready);
+        SWITCHES.fetch_add(1, Ordering::Relaxed);
+        executor::yield_now().await;
+        self.new_slice();
+    }
+}
+
+/// Awaits `f`; if it had to wait (returned Pending at least once), the thread starts
+/// a new time slice afterwards: the slice counts time on the CPU, not time blocked.
+pub async fn blocking<F: core::future::Future>(t: &mut Thread, f: F) -> F::Output {
+    let mut f = core::pin::pin!(f);
+    let mut waited = false;
+    let out = core::future::poll_fn(|cx| match f.as_mut().poll(cx) {
+        core::task::Poll::Pending => {
+            waited = true;
+            core::task::Poll::Pending
+        }
+        ready => ready,
+    })
+    .await;
+    if waited {
+        t.new_slice();
+    }
+    out
+}
+
+/// Spawns the task that runs `t`, on `cpu` if given (else where its affinity says,
+/// else where the executor chooses).
+pub fn start(t: Box<Thread>, cpu: Option<usize>) {
+    let opts = SpawnOptions {
+        priority: t.priority,
+        cpu: t.affinity.or(cpu),
+        pinned: t.affinity.is_some(),
+        name: "user",
+    };
+    sched::exec().spawn_with(opts, run(t)).detach();
+}
+
+/// Kills a process for a fault it took, with a line on the console saying why.
+fn fatal(t: &Thread, vector: u8, error: u64, addr: u64) -> i32 {
+    let signal = match vector {
+        0 | 16 | 19 => SIGFPE,
+        6 => SIGILL,
+        _ => SIGSEGV,
+    };
+    let what = crate::arch::trap::EXCEPTION_NAMES.get(vector as usize).copied().unwrap_or("exception");
+    let name = super::name(t.proc.pid).unwrap_or_default();
+    if vector == 14 {
+        log::info!(
+            "pid {} ({name}): {what} at {addr:#x} ({}) rip {:#x}: killed ({})",
+            t.proc.pid,
+            crate::arch::trap::describe_pf(error),
+            t.ctx.frame.rip,
+            abi::wait::signal_name(signal)
+        );
+    } else {
+        log::info!(
+            "pid {} ({name}): {what} (error {error:#x}) at rip {:#x}: killed ({})",
+            t.proc.pid,
+            t.ctx.frame.rip,
+            abi::wait::signal_name(signal)
+        );
+    }
+    signal_status(signal)
+}
+
+/// The thread's task.
+async fn run(mut t: Box<Thread>) {
+    t.new_slice();
+    let status = loop {
+        t.space.activate();
+        t.proc.set_state(State::Running);
+        let me = crate::arch::cpu_id();
+        let timer = sched::exec().next_deadline(me).map_or(t.slice_end, |d| d.min(t.slice_end));
+        let trap = enter_user(&mut t.ctx, timer);
+        sched::exec().timer_clobbered(me);
+        match trap {
+            Trap::Syscall => match syscall::dispatch(&mut t).await {
+                Next::Return(v) => t.ctx.frame.rax = v as u64,
+                Next::Exit(status) => break status,
+                Next::Respawn(v) => {
+                    t.ctx.frame.rax = v as u64;
+                    t.proc.set_state(State::Ready);
+                    start(t, None);
+                    return;
+                }
+            },
+            Trap::Interrupt(_) => {
+                if crate::arch::cpu::rdtsc() >= t.slice_end {
+                    PREEMPTIONS.fetch_add(1, Ordering::Relaxed);
+                    t.yield_cpu().await;
+                }
+            }
+            Trap::Exception { vector: 14, error, addr } => match t.space.handle_fault(addr, error) {
+                Ok(true) => {}
+                Ok(false) => break fatal(&t, 14, error, addr),
+                Err(_) => {
+                    log::warn!("pid {}: out of memory on a copy-on-write fault: killed", t.proc.pid);
+                    break signal_status(SIGKILL);
+                }
+            },
+            Trap::Exception { vector, error, addr } => break fatal(&t, vector, error, addr),
+        }
+    };
+    finish(t, status);
+}
+
+/// Ends the process: frees its memory now, then leaves its status for the parent.
+fn finish(t: Box<Thread>, status: i32) {
+    let pid = t.proc.pid;
+    drop(t); // the address space (every frame it holds) and the context
+    super::exit(pid, status);
+}
