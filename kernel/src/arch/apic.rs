@@ -170,9 +170,34 @@ pub fn calibrate_timer() -> u64 {
     timer_hz
 }
 
+/// The deadline each CPU's timer is armed for (`NOT_ARMED`: none, or it fired).
+static ARMED: [AtomicU64; super::percpu::MAX_CPUS] = [const { AtomicU64::new(NOT_ARMED) }; super::percpu::MAX_CPUS];
+const NOT_ARMED: u64 = u64::MAX;
+
+/// Called by the timer interrupt handler: this CPU's timer is no longer armed.
+pub fn timer_fired() {
+    if let Some(a) = ARMED.get(super::cpu_id()) {
+        a.store(NOT_ARMED, Ordering::Relaxed);
+    }
+}
+
+/// Arms this CPU's timer for TSC value `deadline` unless it is armed for exactly
+/// that already (a register write is expensive under emulation). Returns whether
+/// it programmed the timer.
+pub fn rearm_timer(deadline: u64) -> bool {
+    if ARMED.get(super::cpu_id()).is_some_and(|a| a.load(Ordering::Relaxed) == deadline) {
+        return false;
+    }
+    arm_timer(Some(deadline));
+    true
+}
+
 /// Arms this CPU's timer for TSC value `deadline`, or disarms it. A deadline in the
 /// past fires at once.
 pub fn arm_timer(deadline: Option<u64>) {
+    if let Some(a) = ARMED.get(super::cpu_id()) {
+        a.store(deadline.unwrap_or(NOT_ARMED), Ordering::Relaxed);
+    }
     if TSC_DEADLINE.load(Ordering::Relaxed) {
         let v = deadline.map_or(0, |d| d.max(1));
         // SAFETY: TSC-deadline mode is on (LVT timer mode 10b); writing 0 disarms.

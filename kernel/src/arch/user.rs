@@ -121,15 +121,15 @@ pub fn init_cpu(tss_rsp0_slot: u64) {
     }
 }
 
-/// Runs `ctx` in ring 3 until it traps, and says why. The caller must have this
-/// thread's address space loaded (`mm::uspace`). The local timer is armed for TSC
-/// value `timer` with interrupts off (so it cannot fire before ring 3 runs and be
-/// lost): the end of the time slice or an earlier kernel timer. Interrupts are
-/// enabled on return.
-pub fn enter_user(ctx: &mut UserContext, timer: u64) -> Trap {
+/// Runs `ctx` in ring 3 until it traps, and says why (and whether the local timer
+/// was reprogrammed). The caller must have this thread's address space loaded
+/// (`mm::uspace`). The timer is armed for TSC value `timer` with interrupts off (so
+/// it cannot fire before ring 3 runs and be lost): the end of the time slice or an
+/// earlier kernel timer. Interrupts are enabled on return.
+pub fn enter_user(ctx: &mut UserContext, timer: u64) -> (Trap, bool) {
     debug_assert!(ctx.frame.cs == USER_CS as u64 && ctx.frame.ss == USER_DS as u64);
     irq::disable();
-    super::apic::arm_timer(Some(timer));
+    let rearmed = super::apic::rearm_timer(timer);
     // SAFETY: `ctx` is a valid, exclusively borrowed context whose selectors are the
     // user ones (checked above; only this module writes them), so the iretq/sysretq
     // goes to ring 3 and nothing the user controls can reach ring 0. Interrupts are
@@ -148,5 +148,5 @@ pub fn enter_user(ctx: &mut UserContext, timer: u64) -> Trap {
         }
     };
     irq::enable();
-    t
+    (t, rearmed)
 }

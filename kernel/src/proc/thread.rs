@@ -151,8 +151,10 @@ async fn run(mut t: Box<Thread>) {
         t.proc.set_state(State::Running);
         let me = crate::arch::cpu_id();
         let timer = sched::exec().next_deadline(me).map_or(t.slice_end, |d| d.min(t.slice_end));
-        let trap = enter_user(&mut t.ctx, timer);
-        sched::exec().timer_clobbered(me);
+        let (trap, rearmed) = enter_user(&mut t.ctx, timer);
+        if rearmed {
+            sched::exec().timer_clobbered(me);
+        }
         match trap {
             Trap::Syscall => match syscall::dispatch(&mut t).await {
                 Next::Return(v) => t.ctx.frame.rax = v as u64,

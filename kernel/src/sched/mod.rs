@@ -19,6 +19,7 @@ pub fn init(cpus: usize) {
     EXEC.call_once(|| Executor::new(&platform::KernelPlatform, cpus));
     crate::mm::tlb::init();
     trap::set_handler(apic::TIMER_VECTOR, |_| {
+        apic::timer_fired();
         metrics::timer_tick(crate::arch::cpu_id());
         apic::eoi();
     });
