@@ -20,6 +20,7 @@ pub const TESTS: &[KTest] = ktests![
     ipc_across_cpus,
     faults_kill_only_the_process,
     preemption,
+    user_threads_migrate,
     no_frame_leak,
 ];
 
@@ -113,6 +114,10 @@ fn faults_kill_only_the_process() -> TestResult {
 
 fn preemption() -> TestResult {
     passes("/t_preempt", &["t_preempt"], SHORT)
+}
+
+fn user_threads_migrate() -> TestResult {
+    passes("/t_migrate", &["t_migrate"], SHORT)
 }
 
 fn no_frame_leak() -> TestResult {
