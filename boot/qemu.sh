@@ -4,7 +4,9 @@
 #   boot/qemu.sh KERNEL INITRD CMDLINE [extra qemu args...]
 #
 # Environment: SMP (CPUs, default 8), MEM (default 512M), ACCEL (tcg|kvm, default
-# tcg), TIMEOUT (seconds; 0 = none, the default for interactive runs).
+# tcg), TIMEOUT (seconds; 0 = none, the default for interactive runs), SERIAL_INPUT
+# (with TIMEOUT: a line typed into the serial console 1 s after start, once the
+# kernel has set up the UART; for the read test).
 # Exit status: QEMU's (isa-debug-exit: 33 = success, 35 = failure), 124 on timeout.
 set -uo pipefail
 kernel=$1; initrd=$2; cmdline=$3; shift 3
@@ -28,7 +30,8 @@ args=(-machine q35 "${accel_args[@]}" -smp "$smp" -m "$mem"
 [ -n "$initrd" ] && args+=(-initrd "$initrd")
 
 if [ "$timeout_s" != 0 ]; then
-    exec timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 "${args[@]}" "$@" </dev/null
+    exec timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 "${args[@]}" "$@" \
+        < <(if [ -n "${SERIAL_INPUT:-}" ]; then sleep 1; printf '%s\n' "$SERIAL_INPUT"; fi)
 else
     exec qemu-system-x86_64 "${args[@]}" "$@"
 fi

@@ -26,10 +26,12 @@ if grep -q '^error' "$logdir/host.log" || ! grep -q 'test result' "$logdir/host.
 fi
 pass "$hp"; [ "$hf" -gt 0 ] && fail "$hf" "host tests: $hf failed"
 
-# qemu_run NAME SMP CMDLINE INITRD -> sets $out (log path) and $rc
+# qemu_run NAME SMP CMDLINE INITRD -> sets $out (log path) and $rc. The line typed
+# into the serial console is what the kernel's serial_read test expects.
 qemu_run() {
     out="$logdir/$1.log"
-    SMP=$2 ACCEL=$accel TIMEOUT=$qtimeout boot/qemu.sh "$kernel" "$4" "$3" >"$out" 2>&1
+    SERIAL_INPUT=mello-serial-check SMP=$2 ACCEL=$accel TIMEOUT=$qtimeout \
+        boot/qemu.sh "$kernel" "$4" "$3" >"$out" 2>&1
     rc=$?
 }
 

@@ -100,6 +100,14 @@ pub fn init_input() {
     });
 }
 
+/// Bytes of input waiting to be read.
+pub fn input_len() -> usize {
+    let was = crate::arch::irq::save_disable();
+    let n = INPUT.lock().bytes.len();
+    crate::arch::irq::restore(was);
+    n
+}
+
 /// Waits until input is available, then moves up to `buf.len()` bytes into `buf`.
 pub async fn read(buf: &mut [u8]) -> usize {
     core::future::poll_fn(|cx| {

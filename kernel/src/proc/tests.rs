@@ -21,6 +21,7 @@ pub const TESTS: &[KTest] = ktests![
     faults_kill_only_the_process,
     preemption,
     user_threads_migrate,
+    serial_read,
     no_frame_leak,
 ];
 
@@ -118,6 +119,26 @@ fn preemption() -> TestResult {
 
 fn user_threads_migrate() -> TestResult {
     passes("/t_migrate", &["t_migrate"], SHORT)
+}
+
+/// The line boot/run-tests.sh types into the serial console (QEMU's stdin).
+const SERIAL_LINE: &str = "mello-serial-check";
+
+fn serial_read() -> TestResult {
+    let waited = crate::sched::block_on(executor::timeout(
+        async {
+            while crate::console::serial::input_len() <= SERIAL_LINE.len() {
+                executor::sleep(Duration::from_millis(10)).await;
+            }
+        },
+        Duration::from_secs(5),
+    ));
+    check!(
+        waited.is_ok(),
+        "no serial input within 5 s: this test needs the line '{SERIAL_LINE}' typed into the console \
+         (boot/run-tests.sh pipes it into QEMU's stdin)"
+    );
+    passes("/t_read", &["t_read", SERIAL_LINE], SHORT)
 }
 
 fn no_frame_leak() -> TestResult {
