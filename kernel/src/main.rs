@@ -26,6 +26,7 @@ extern crate alloc;
 mod acpi;
 #[allow(unsafe_code)]
 mod arch;
+mod bench;
 mod boot;
 mod console;
 mod ktest;
@@ -54,6 +55,9 @@ static FEATURES: spin::Once<arch::cpu::Features> = spin::Once::new();
 
 /// The parsed command line.
 static CMDLINE: spin::Once<Cmdline> = spin::Once::new();
+
+/// How AP bring-up went at boot (kept for `bench=ap_bringup`).
+pub static AP_REPORT: spin::Once<smp::ap::Report> = spin::Once::new();
 
 /// Prints a fatal boot error and stops (exits QEMU with failure when under test).
 pub fn fatal(args: core::fmt::Arguments) -> ! {
@@ -117,7 +121,7 @@ extern "C" fn kmain_on_stack(_: u64) -> ! {
     smp::init_bsp(info.rsdp, FEATURES.get().expect("features detected"));
     sched::init(smp::count());
     console::serial::init_input();
-    let ap = smp::ap::start_all();
+    let ap = AP_REPORT.call_once(smp::ap::start_all);
     if smp::count() > 1 {
         log::info!(
             "SMP: {}/{} APs online in {} us",
@@ -148,10 +152,7 @@ extern "C" fn kmain_on_stack(_: u64) -> ! {
     banner(info);
     match &cmd.mode {
         Mode::Test { filter } => ktest::run(filter.as_deref()),
-        Mode::Bench { name } => {
-            log::error!("unknown benchmark '{name}'");
-            arch::qemu::exit(arch::qemu::ExitCode::Failure)
-        }
+        Mode::Bench { name } => bench::run(name),
         Mode::Run => match proc::spawn("/init", &["init"], None) {
             Ok(pid) => {
                 log::info!("started /init (pid {pid})");

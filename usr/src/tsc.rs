@@ -15,22 +15,67 @@ pub fn rdtsc() -> u64 {
 }
 
 /// `min/p50/p99/max` of `samples` (sorted in place); all zero if empty.
+/// Percentiles are nearest-rank: the smallest sample with at least p% of the
+/// samples at or below it.
 pub fn summarize(samples: &mut [u64]) -> [u64; 4] {
     if samples.is_empty() {
         return [0; 4];
     }
     samples.sort_unstable();
-    let last = samples.len() - 1;
-    let at = |p: usize| samples[(last * p) / 100];
-    [samples[0], at(50), at(99), samples[last]]
+    let n = samples.len();
+    let at = |p: usize| samples[(p * n).div_ceil(100).clamp(1, n) - 1];
+    [samples[0], at(50), at(99), samples[n - 1]]
 }
 
-/// Prints one machine-readable benchmark line:
-/// `BENCH name=.. unit=cycles min=.. p50=.. p99=.. max=.. n=..`.
-pub fn report(name: &str, samples: &mut [u64]) {
+/// Most values on one `BSAMPLES` line.
+pub const SAMPLES_PER_LINE: usize = 64;
+
+/// A one-line buffer: a `BSAMPLES` line of 64 `u64`s always fits, so each
+/// line goes out in a single `write` and never interleaves with other output.
+struct Line {
+    buf: [u8; 2048],
+    len: usize,
+}
+
+impl core::fmt::Write for Line {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Prints `samples` as raw-sample lines, at most [`SAMPLES_PER_LINE`] each:
+/// `BSAMPLES name=.. unit=.. v v v ...`. Call before sorting them.
+pub fn print_samples(name: &str, unit: &str, samples: &[u64]) {
+    use core::fmt::Write;
+    for chunk in samples.chunks(SAMPLES_PER_LINE) {
+        let mut line = Line { buf: [0; 2048], len: 0 };
+        let _ = write!(line, "BSAMPLES name={name} unit={unit}");
+        for v in chunk {
+            let _ = write!(line, " {v}");
+        }
+        let _ = line.write_str("\n");
+        let _ = crate::sys::write_all(abi::STDOUT, line.buf.get(..line.len).unwrap_or(&[]));
+    }
+}
+
+/// Prints the raw samples ([`print_samples`]) and then one summary line:
+/// `BENCH name=.. unit=.. min=.. p50=.. p99=.. max=.. n=..` (sorts `samples`).
+pub fn report_unit(name: &str, unit: &str, samples: &mut [u64]) {
+    print_samples(name, unit, samples);
     let [min, p50, p99, max] = summarize(samples);
     crate::println!(
-        "BENCH name={name} unit=cycles min={min} p50={p50} p99={p99} max={max} n={}",
+        "BENCH name={name} unit={unit} min={min} p50={p50} p99={p99} max={max} n={}",
         samples.len()
     );
+}
+
+/// [`report_unit`] in TSC cycles:
+/// `BSAMPLES name=.. unit=cycles ...` lines, then
+/// `BENCH name=.. unit=cycles min=.. p50=.. p99=.. max=.. n=..`.
+pub fn report(name: &str, samples: &mut [u64]) {
+    report_unit(name, "cycles", samples);
 }

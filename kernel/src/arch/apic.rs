@@ -15,6 +15,8 @@ pub const SERIAL_VECTOR: u8 = 0x24;
 pub const RESCHEDULE_VECTOR: u8 = 0x30;
 /// TLB shootdown IPI.
 pub const TLB_VECTOR: u8 = 0x31;
+/// Benchmark IPI (bench mode's `ipi_roundtrip` only; unused otherwise).
+pub const BENCH_VECTOR: u8 = 0x32;
 /// APIC error interrupt.
 pub const ERROR_VECTOR: u8 = 0xfe;
 /// Spurious interrupt vector (needs no EOI).
