@@ -62,11 +62,16 @@ ap_lm64:
     hlt
     jmp 1b
 
+/* The descriptors come with their Accessed bit already set. Otherwise loading a
+ * selector makes the CPU write that bit into the GDT, and the far jump to 0x18 runs
+ * with paging and CR0.WP on, through the read-only identity mapping of this page:
+ * a #PF with no IDT, so a triple fault. (Real CPUs and KVM do that write; QEMU's
+ * TCG does not on far jumps, which hid it.) */
 .org 0x700
     .quad 0
-    .quad 0x00cf9a000000ffff            /* 0x08: 32-bit code */
-    .quad 0x00cf92000000ffff            /* 0x10: data */
-    .quad 0x00af9a000000ffff            /* 0x18: 64-bit code */
+    .quad 0x00cf9b000000ffff            /* 0x08: 32-bit code */
+    .quad 0x00cf93000000ffff            /* 0x10: data */
+    .quad 0x00af9b000000ffff            /* 0x18: 64-bit code */
 .org 0x720
     .word 31
     .long TRAMP + 0x700
