@@ -121,6 +121,9 @@ extern "C" fn kmain_on_stack(_: u64) -> ! {
     smp::init_bsp(info.rsdp, FEATURES.get().expect("features detected"));
     sched::init(smp::count());
     console::serial::init_input();
+    // Every vector the hardware may raise now has a handler: interrupts on for good
+    // (AP bring-up needs them, e.g. for the trampoline's TLB shootdown).
+    arch::irq::enable();
     let ap = AP_REPORT.call_once(smp::ap::start_all);
     if smp::count() > 1 {
         log::info!(
