@@ -24,6 +24,8 @@ pub struct PerCpu {
     pub user_ctx: u64,
     /// Address of this CPU's TSS.RSP0 slot, rewritten at each entry to ring 3 (offset 40).
     pub tss_rsp0: u64,
+    /// The `UserContext` whose FPU/SSE state is live in this CPU's registers (0: none).
+    pub fpu_live: core::sync::atomic::AtomicU64,
     /// Local APIC id.
     pub apic_id: core::sync::atomic::AtomicU32,
     /// Ranks of the ordered locks this CPU holds (bit per rank; see sync::order).
@@ -41,6 +43,7 @@ pub fn init(cpu_id: usize, apic_id: u32) -> &'static PerCpu {
         kernel_rsp: 0,
         user_ctx: 0,
         tss_rsp0: 0,
+        fpu_live: core::sync::atomic::AtomicU64::new(0),
         apic_id: core::sync::atomic::AtomicU32::new(apic_id),
         locks_held: AtomicU64::new(0),
     }));

@@ -5,15 +5,14 @@
  * runs, TSS.RSP0 points at the end of that frame, so a trap from ring 3 makes
  * the CPU push its iret frame straight into the context, and trap_common's
  * pushes complete it: no copy. `syscall` builds the same frame by hand.
- * Either way `user_leave` saves the FPU/SSE state and returns from
- * arch_enter_user on the kernel stack it was called on.
+ * Either way `user_leave` returns from arch_enter_user on the kernel stack it
+ * was called on. FPU/SSE state is saved and restored lazily in arch/user.rs.
  *
  * Per-CPU fields used (arch/percpu.rs): %gs:16 user RSP scratch, %gs:24 kernel
  * RSP inside arch_enter_user, %gs:32 the current UserContext, %gs:40 the
  * address of this CPU's TSS.RSP0 slot. */
 
 .set CTX_FRAME_END, 176
-.set CTX_FPU, 176
 .set SYSCALL_VECTOR, 0x100      /* frame.vector of a `syscall` trap (not an IDT vector) */
 .set USER_DS, 0x1b
 .set USER_CS, 0x23
@@ -32,7 +31,6 @@ arch_enter_user:                /* (ctx: *mut UserContext), interrupts disabled 
     leaq CTX_FRAME_END(%rdi), %rax
     movq %gs:40, %rcx
     movq %rax, (%rcx)           /* TSS.RSP0 = end of this context's frame */
-    fxrstor64 CTX_FPU(%rdi)
     movq %rdi, %rsp
     popq %r15
     popq %r14
@@ -106,8 +104,6 @@ arch_user_trap:
     cld
     rep movsq
 user_leave:
-    movq %gs:32, %rdi
-    fxsave64 CTX_FPU(%rdi)
     movq %gs:24, %rsp
     popq %r15
     popq %r14

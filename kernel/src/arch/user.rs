@@ -14,6 +14,7 @@ use super::{cpu, irq, trap};
 use x86_64::registers::model_specific::{Efer, EferFlags, LStar, SFMask, Star};
 use x86_64::registers::rflags::RFlags;
 use x86_64::structures::gdt::SegmentSelector;
+use core::sync::atomic::Ordering;
 use x86_64::{PrivilegeLevel, VirtAddr};
 
 core::arch::global_asm!(include_str!("user.S"), options(att_syntax));
@@ -55,6 +56,7 @@ impl UserContext {
 
     /// Replaces everything with a fresh start at `entry` (exec).
     pub fn reset(&mut self, entry: u64, rsp: u64, rdi: u64, rsi: u64) {
+        self.forget_fpu();
         self.frame = zero_frame();
         self.frame.rip = entry;
         self.frame.rsp = rsp;
@@ -69,8 +71,41 @@ impl UserContext {
     }
 
     /// A copy for a forked child (its registers are the parent's at the fork).
-    pub fn duplicate(&self) -> UserContext {
+    pub fn duplicate(&mut self) -> UserContext {
+        save_fpu();
         UserContext { frame: self.frame.clone(), fpu: self.fpu }
+    }
+
+    /// If this context's FPU state is live in this CPU's registers, drops that link
+    /// without saving (the context is being reset or freed).
+    pub fn forget_fpu(&mut self) {
+        let me = self as *mut UserContext as u64;
+        let _ = super::percpu::current().fpu_live.compare_exchange(me, 0, Ordering::Relaxed, Ordering::Relaxed);
+    }
+}
+
+/// Lazy FPU/SSE switching. The kernel never touches x87/SSE registers (soft-float),
+/// so a thread's FPU state can stay in the registers from its exit from ring 3 until
+/// its task's poll ends: a system call that returns straight to ring 3 costs no
+/// FXSAVE/FXRSTOR at all. The rule: whoever ends a poll of a user thread's task calls
+/// `save_fpu` (`proc::thread` wraps the task so that it always does), so at the start
+/// of any poll no state is live, and `enter_user` restores only when the context
+/// entered is not the live one.
+pub fn save_fpu() {
+    let live = super::percpu::current().fpu_live.swap(0, Ordering::Relaxed);
+    if live != 0 {
+        // SAFETY: `live` is the UserContext entered last on this CPU in the current
+        // poll; its owner has not dropped it (contexts call `forget_fpu` before being
+        // freed) and the FXSAVE area is 16-byte aligned (align 64, offset 176).
+        unsafe {
+            core::arch::asm!("fxsave64 [{}]", in(reg) live + 176, options(nostack, preserves_flags));
+        }
+    }
+}
+
+impl Drop for UserContext {
+    fn drop(&mut self) {
+        self.forget_fpu();
     }
 }
 
@@ -130,6 +165,16 @@ pub fn enter_user(ctx: &mut UserContext, timer: u64) -> (Trap, bool) {
     debug_assert!(ctx.frame.cs == USER_CS as u64 && ctx.frame.ss == USER_DS as u64);
     irq::disable();
     let rearmed = super::apic::rearm_timer(timer);
+    let me = ctx as *mut UserContext as u64;
+    let pc = super::percpu::current();
+    if pc.fpu_live.load(Ordering::Relaxed) != me {
+        debug_assert_eq!(pc.fpu_live.load(Ordering::Relaxed), 0, "another thread's FPU state is live");
+        // SAFETY: FXRSTOR from this context's aligned 512-byte area, which holds either
+        // the default image (`reset`) or what FXSAVE stored; a malformed MXCSR cannot
+        // come from ring 3 (FXSAVE wrote it), so this cannot fault.
+        unsafe { core::arch::asm!("fxrstor64 [{}]", in(reg) ctx.fpu.as_ptr(), options(nostack, preserves_flags)) };
+        pc.fpu_live.store(me, Ordering::Relaxed);
+    }
     // SAFETY: `ctx` is a valid, exclusively borrowed context whose selectors are the
     // user ones (checked above; only this module writes them), so the iretq/sysretq
     // goes to ring 3 and nothing the user controls can reach ring 0. Interrupts are

@@ -21,6 +21,7 @@ pub const TESTS: &[KTest] = ktests![
     faults_kill_only_the_process,
     preemption,
     user_threads_migrate,
+    sse_state_per_thread,
     serial_read,
     no_frame_leak,
 ];
@@ -119,6 +120,10 @@ fn preemption() -> TestResult {
 
 fn user_threads_migrate() -> TestResult {
     passes("/t_migrate", &["t_migrate"], SHORT)
+}
+
+fn sse_state_per_thread() -> TestResult {
+    passes("/t_fpu", &["t_fpu"], SHORT)
 }
 
 /// The line boot/run-tests.sh types into the serial console (QEMU's stdin).

@@ -112,7 +112,20 @@ pub fn start(t: Box<Thread>, cpu: Option<usize>) {
         pinned: t.affinity.is_some(),
         name: "user",
     };
-    sched::exec().spawn_with(opts, run(t)).detach();
+    sched::exec().spawn_with(opts, with_fpu_saved(run(t))).detach();
+}
+
+/// Saves the thread's FPU/SSE state at the end of every poll (the lazy-FPU rule of
+/// `arch::user::save_fpu`): after a Pending the task may resume on any CPU, after
+/// another thread ran here.
+async fn with_fpu_saved<F: core::future::Future>(f: F) -> F::Output {
+    let mut f = core::pin::pin!(f);
+    core::future::poll_fn(|cx| {
+        let r = f.as_mut().poll(cx);
+        crate::arch::user::save_fpu();
+        r
+    })
+    .await
 }
 
 /// Kills a process for a fault it took, with a line on the console saying why.
@@ -161,6 +174,8 @@ async fn run(mut t: Box<Thread>) {
                 Next::Exit(status) => break status,
                 Next::Respawn(v) => {
                     t.ctx.frame.rax = v as u64;
+                    // The new task may run on another CPU before this poll ends.
+                    crate::arch::user::save_fpu();
                     t.proc.set_state(State::Ready);
                     start(t, None);
                     return;
