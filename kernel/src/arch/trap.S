@@ -7,59 +7,17 @@
 trap_common:
     testb $3, 24(%rsp)          /* CS of the interrupted context */
     jnz 3f
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_GPRS
     movq %rsp, %rdi
     cld
     call trap_dispatch          /* 176-byte frame: %rsp stays 16-byte aligned */
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    POP_GPRS
     addq $16, %rsp
     iretq
     /* From ring 3: the frame goes into the thread's UserContext and control
      * returns to the kernel task that entered ring 3 (arch/user.S). */
 3:  swapgs
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_GPRS
     jmp arch_user_trap
 
 /* Fault-tolerant kernel reads for tests and diagnostics: a page fault at a listed

@@ -6,7 +6,7 @@
 
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-core::arch::global_asm!(include_str!("trap.S"), options(att_syntax));
+core::arch::global_asm!(concat!(include_str!("regs.S"), include_str!("trap.S")), options(att_syntax));
 core::arch::global_asm!(include_str!(concat!(env!("OUT_DIR"), "/trap_stubs.S")), options(att_syntax));
 
 /// Registers saved on every trap, lowest address first (matches arch/trap.S).

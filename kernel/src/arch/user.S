@@ -32,21 +32,7 @@ arch_enter_user:                /* (ctx: *mut UserContext), interrupts disabled 
     movq %gs:40, %rcx
     movq %rax, (%rcx)           /* TSS.RSP0 = end of this context's frame */
     movq %rdi, %rsp
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    POP_GPRS
     cmpq $SYSCALL_VECTOR, (%rsp)
     jne 1f
     /* Back from a `syscall`: sysret. RIP is the instruction after that syscall
@@ -74,21 +60,7 @@ arch_syscall_entry:
     pushq %rcx                  /* user RIP */
     pushq $0
     pushq $SYSCALL_VECTOR
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_GPRS
     jmp user_leave
 
 /* From trap_common for a trap out of ring 3: registers are pushed, %gs is the

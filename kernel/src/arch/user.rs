@@ -17,7 +17,7 @@ use x86_64::structures::gdt::SegmentSelector;
 use core::sync::atomic::Ordering;
 use x86_64::{PrivilegeLevel, VirtAddr};
 
-core::arch::global_asm!(include_str!("user.S"), options(att_syntax));
+core::arch::global_asm!(concat!(include_str!("regs.S"), include_str!("user.S")), options(att_syntax));
 
 extern "C" {
     fn arch_enter_user(ctx: *mut UserContext);
