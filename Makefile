@@ -50,11 +50,13 @@ test-host:
 	cargo test
 
 # Benchmarks in QEMU (see docs/benchmarking.md): RUNS=n and ONLY=<metric> optional.
-bench: deps all
+bench: all
+	@boot/ensure-deps.sh bench
 	python3 benches/runner/bench.py run --smp $(SMP) --accel $(ACCEL) $(if $(RUNS),--runs $(RUNS)) $(if $(ONLY),--only $(ONLY))
 
 # The same, plus a Debian Linux guest running benches/linux/ on the same QEMU machine.
-bench-compare: deps all
+bench-compare: all
+	@boot/ensure-deps.sh bench
 	python3 benches/runner/bench.py run --compare --smp $(SMP) --accel $(ACCEL) $(if $(RUNS),--runs $(RUNS)) $(if $(ONLY),--only $(ONLY))
 
 bench-host:

@@ -3,7 +3,7 @@
 # toolchain and target come from rust-toolchain.toml on first use) and QEMU from
 # Debian packages. Installs QEMU when running as root; otherwise prints the command.
 set -euo pipefail
-need_iso=${1:-}
+mode=${1:-}  # "iso": also xorriso; "bench": also python3
 
 if ! command -v cargo >/dev/null 2>&1; then
     echo "error: cargo not found. Install rustup (https://rustup.rs), then re-run make." >&2
@@ -12,7 +12,10 @@ fi
 
 pkgs=()
 command -v qemu-system-x86_64 >/dev/null 2>&1 || pkgs+=(qemu-system-x86)
-if [ "$need_iso" = iso ]; then
+if [ "$mode" = bench ]; then
+    command -v python3 >/dev/null 2>&1 || pkgs+=(python3)
+fi
+if [ "$mode" = iso ]; then
     command -v xorriso >/dev/null 2>&1 || pkgs+=(xorriso)
 fi
 [ ${#pkgs[@]} -eq 0 ] && exit 0
