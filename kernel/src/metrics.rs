@@ -84,6 +84,13 @@ pub fn print_summary() {
         crate::proc::syscall::total(),
         crate::proc::thread::PREEMPTIONS.load(Ordering::Relaxed)
     );
+    let (sys_fix, int80_fix) = (
+        crate::arch::user::SYSCALLS_FIXED_UP.load(Ordering::Relaxed),
+        crate::arch::user::INT80_FIXED_UP.load(Ordering::Relaxed),
+    );
+    if sys_fix + int80_fix > 0 {
+        kprintln!("  hypervisor workarounds (arch::user): syscall {sys_fix} int 0x80 {int80_fix}");
+    }
     let [ready, running, sleeping, blocked, zombie, _] = crate::proc::states();
     kprintln!("  processes now: ready {ready} running {running} sleeping {sleeping} blocked {blocked} zombie {zombie}");
     let e = crate::sched::exec();

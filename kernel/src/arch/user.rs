@@ -14,7 +14,7 @@ use super::{cpu, irq, trap};
 use x86_64::registers::model_specific::{Efer, EferFlags, LStar, SFMask, Star};
 use x86_64::registers::rflags::RFlags;
 use x86_64::structures::gdt::SegmentSelector;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU64, Ordering};
 use x86_64::{PrivilegeLevel, VirtAddr};
 
 core::arch::global_asm!(concat!(include_str!("regs.S"), include_str!("user.S")), options(att_syntax));
@@ -182,6 +182,9 @@ pub fn enter_user(ctx: &mut UserContext, timer: u64) -> (Trap, bool) {
     // with callee-saved registers restored, when ring 3 traps.
     unsafe { arch_enter_user(ctx) };
     let addr = cpu::cr2();
+    if ctx.frame.vector == 14 && unfinished_syscall(&ctx.frame, addr) {
+        finish_syscall(&mut ctx.frame);
+    }
     let v = ctx.frame.vector;
     let t = match v {
         SYSCALL_VECTOR => Trap::Syscall,
@@ -194,4 +197,62 @@ pub fn enter_user(ctx: &mut UserContext, timer: u64) -> (Trap, bool) {
     };
     irq::enable();
     (t, rearmed)
+}
+
+/// How many `syscall`s the hypervisor left half-done in ring 3 (see [`unfinished_syscall`]).
+pub static SYSCALLS_FIXED_UP: AtomicU64 = AtomicU64::new(0);
+
+/// Page-fault error code bits: user mode, instruction fetch.
+const PF_USER: u64 = 1 << 2;
+const PF_FETCH: u64 = 1 << 4;
+
+/// Whether a page fault from ring 3 is a `syscall` that the hypervisor only half
+/// performed. The nested `kvm_pvm` hypervisor (its "native" mode for unmodified
+/// guests) emulates a ring-3 `syscall` by loading RCX, R11, RFLAGS (masked by FMASK)
+/// and RIP = LSTAR, but leaves the vCPU in user mode: the fetch at LSTAR then faults
+/// as a user access to a supervisor page, and the fault comes in from ring 3 with
+/// the syscall's registers in place. Real CPUs and TCG never do this. Ring 3 cannot
+/// fake it by jumping to LSTAR: it always runs with IF set (IOPL is 0), and this
+/// frame has IF clear because FMASK cleared it.
+fn unfinished_syscall(frame: &TrapFrame, cr2: u64) -> bool {
+    let lstar = arch_syscall_entry as *const () as u64;
+    frame.error & (PF_USER | PF_FETCH) == PF_USER | PF_FETCH
+        && frame.rip == lstar
+        && cr2 == lstar
+        && frame.rflags & RFlags::INTERRUPT_FLAG.bits() == 0
+}
+
+/// Turns the frame of an [`unfinished_syscall`] into the one `arch_syscall_entry`
+/// would have built: RIP and RFLAGS are where `syscall` put them (RCX, R11),
+/// sanitized in case they are not what the CPU would have saved (a return address
+/// outside user space is left as the page fault, which kills the process).
+fn finish_syscall(frame: &mut TrapFrame) {
+    const USER_RFLAGS: u64 = 0x0024_0dd5; // CF PF AF ZF SF TF DF OF AC ID
+    if frame.rcx >= 0x0000_8000_0000_0000 {
+        return;
+    }
+    SYSCALLS_FIXED_UP.fetch_add(1, Ordering::Relaxed);
+    frame.rip = frame.rcx;
+    frame.rflags = (frame.r11 & USER_RFLAGS) | INITIAL_RFLAGS;
+    frame.vector = SYSCALL_VECTOR;
+    frame.error = 0;
+}
+
+/// How many `int $0x80` system calls came in as #UD (see [`int80_from_ud`]).
+pub static INT80_FIXED_UP: AtomicU64 = AtomicU64::new(0);
+
+/// The nested `kvm_pvm` hypervisor raises #UD for `int $0x80` in ring 3 instead of
+/// going through the DPL-3 gate (real CPUs and TCG do). Given a #UD frame from ring
+/// 3 and the two bytes at its RIP (the caller reads them from the user's memory),
+/// turns it into the `int $0x80` trap the CPU would have delivered and says whether
+/// it did. Ring 3 gains nothing by faking this: it could have run `int $0x80`.
+pub fn int80_from_ud(frame: &mut TrapFrame, insn: [u8; 2]) -> bool {
+    if frame.vector != 6 || insn != [0xcd, INT80_VECTOR] {
+        return false;
+    }
+    INT80_FIXED_UP.fetch_add(1, Ordering::Relaxed);
+    frame.rip += 2;
+    frame.vector = INT80_VECTOR as u64;
+    frame.error = 0;
+    true
 }

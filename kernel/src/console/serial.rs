@@ -21,6 +21,18 @@ pub fn init() {
     outb(COM1, 0x01); // divisor 1 = 115200
     outb(COM1 + 1, 0x00);
     outb(COM1 + 3, 0x03); // 8N1
+    // Turning the FIFO on empties the receiver, so first keep what was typed before
+    // this point (QEMU holds input back until the guest reads it, one byte at a time
+    // while the FIFO is off; under KVM the first bytes of a line typed at start-up
+    // are still waiting here).
+    {
+        let mut early = EARLY_INPUT.lock();
+        while early.1 < early.0.len() && inb(COM1 + 5) & 1 != 0 {
+            let n = early.1;
+            early.0[n] = inb(COM1);
+            early.1 += 1;
+        }
+    }
     outb(COM1 + 2, 0xc7); // FIFO on, cleared, 14-byte threshold
     outb(COM1 + 4, 0x0b); // DTR, RTS, OUT2 (IRQ line enabled)
     outb(COM1 + 1, 0x01); // receive-data interrupt
@@ -78,18 +90,37 @@ struct InputBuf {
     readers: alloc::vec::Vec<core::task::Waker>,
 }
 
+/// Bytes read from COM1 by `init` before it enabled the FIFO (bytes, count).
+static EARLY_INPUT: spin::Mutex<([u8; 64], usize)> = spin::Mutex::new(([0; 64], 0));
+
+fn push_input(inp: &mut InputBuf, b: u8) {
+    if inp.bytes.len() >= INPUT_MAX {
+        inp.bytes.pop_front();
+    }
+    inp.bytes.push_back(if b == b'\r' { b'\n' } else { b });
+}
+
 /// Installs the receive-interrupt handler (IOAPIC routes COM1's IRQ to SERIAL_VECTOR).
 pub fn init_input() {
+    {
+        let was = crate::arch::irq::save_disable();
+        let mut early = EARLY_INPUT.lock();
+        let mut inp = INPUT.lock();
+        let n = early.1;
+        for &b in &early.0[..n] {
+            push_input(&mut inp, b);
+        }
+        early.1 = 0;
+        drop(inp);
+        drop(early);
+        crate::arch::irq::restore(was);
+    }
     crate::arch::trap::set_handler(crate::arch::apic::SERIAL_VECTOR, |_| {
         let mut wake = alloc::vec::Vec::new();
         {
             let mut inp = INPUT.lock();
             while inb(COM1 + 5) & 1 != 0 {
-                let b = inb(COM1);
-                if inp.bytes.len() >= INPUT_MAX {
-                    inp.bytes.pop_front();
-                }
-                inp.bytes.push_back(if b == b'\r' { b'\n' } else { b });
+                push_input(&mut inp, inb(COM1));
             }
             core::mem::swap(&mut wake, &mut inp.readers);
         }

@@ -128,6 +128,17 @@ async fn with_fpu_saved<F: core::future::Future>(f: F) -> F::Output {
     .await
 }
 
+impl Thread {
+    /// Whether an invalid-opcode fault is really an `int $0x80` system call (which
+    /// the nested kvm_pvm hypervisor reports as #UD; see `arch::user::int80_from_ud`).
+    /// If so the context now holds that system call's trap.
+    fn int80_from_ud(&mut self) -> bool {
+        let mut insn = [0u8; 2];
+        self.space.copy_in(self.ctx.frame.rip, &mut insn).is_ok()
+            && crate::arch::user::int80_from_ud(&mut self.ctx.frame, insn)
+    }
+}
+
 /// Kills a process for a fault it took, with a line on the console saying why.
 fn fatal(t: &Thread, vector: u8, error: u64, addr: u64) -> i32 {
     let signal = match vector {
@@ -164,7 +175,10 @@ async fn run(mut t: Box<Thread>) {
         t.proc.set_state(State::Running);
         let me = crate::arch::cpu_id();
         let timer = sched::exec().next_deadline(me).map_or(t.slice_end, |d| d.min(t.slice_end));
-        let (trap, rearmed) = enter_user(&mut t.ctx, timer);
+        let (mut trap, rearmed) = enter_user(&mut t.ctx, timer);
+        if matches!(trap, Trap::Exception { vector: 6, .. }) && t.int80_from_ud() {
+            trap = Trap::Syscall;
+        }
         if rearmed {
             sched::exec().timer_clobbered(me);
         }
