@@ -25,14 +25,7 @@ pub fn init() {
     // this point (QEMU holds input back until the guest reads it, one byte at a time
     // while the FIFO is off; under KVM the first bytes of a line typed at start-up
     // are still waiting here).
-    {
-        let mut early = EARLY_INPUT.lock();
-        while early.1 < early.0.len() && inb(COM1 + 5) & 1 != 0 {
-            let n = early.1;
-            early.0[n] = inb(COM1);
-            early.1 += 1;
-        }
-    }
+    INPUT.lock().drain_uart();
     outb(COM1 + 2, 0xc7); // FIFO on, cleared, 14-byte threshold
     outb(COM1 + 4, 0x0b); // DTR, RTS, OUT2 (IRQ line enabled)
     outb(COM1 + 1, 0x01); // receive-data interrupt
@@ -81,49 +74,48 @@ pub fn write_unlocked(s: &str) {
     Serial { _private: () }.write_bytes(s.as_bytes());
 }
 
-/// Bytes received on COM1 and not read yet (oldest dropped beyond `INPUT_MAX`).
-static INPUT: spin::Mutex<InputBuf> = spin::Mutex::new(InputBuf { bytes: alloc::collections::VecDeque::new(), readers: alloc::vec::Vec::new() });
+/// Bytes received on COM1 and not read yet, and the tasks waiting for some.
+static INPUT: IrqMutex<Input> = IrqMutex::ranked(
+    Input { ring: [0; INPUT_MAX], head: 0, len: 0, readers: alloc::vec::Vec::new() },
+    crate::sync::order::SERIAL_INPUT,
+);
 const INPUT_MAX: usize = 4096;
 
-struct InputBuf {
-    bytes: alloc::collections::VecDeque<u8>,
+/// A fixed ring (no heap: `init` fills it before the heap exists); the oldest byte
+/// is dropped when it is full.
+struct Input {
+    ring: [u8; INPUT_MAX],
+    head: usize,
+    len: usize,
     readers: alloc::vec::Vec<core::task::Waker>,
 }
 
-/// Bytes read from COM1 by `init` before it enabled the FIFO (bytes, count).
-static EARLY_INPUT: spin::Mutex<([u8; 64], usize)> = spin::Mutex::new(([0; 64], 0));
-
-fn push_input(inp: &mut InputBuf, b: u8) {
-    if inp.bytes.len() >= INPUT_MAX {
-        inp.bytes.pop_front();
+impl Input {
+    fn push(&mut self, b: u8) {
+        if self.len == INPUT_MAX {
+            self.head = (self.head + 1) % INPUT_MAX;
+            self.len -= 1;
+        }
+        self.ring[(self.head + self.len) % INPUT_MAX] = if b == b'\r' { b'\n' } else { b };
+        self.len += 1;
     }
-    inp.bytes.push_back(if b == b'\r' { b'\n' } else { b });
+
+    /// Moves bytes waiting in the UART into the ring.
+    fn drain_uart(&mut self) {
+        while inb(COM1 + 5) & 1 != 0 {
+            self.push(inb(COM1));
+        }
+    }
 }
 
 /// Installs the receive-interrupt handler (IOAPIC routes COM1's IRQ to SERIAL_VECTOR).
 pub fn init_input() {
-    {
-        let was = crate::arch::irq::save_disable();
-        let mut early = EARLY_INPUT.lock();
-        let mut inp = INPUT.lock();
-        let n = early.1;
-        for &b in &early.0[..n] {
-            push_input(&mut inp, b);
-        }
-        early.1 = 0;
-        drop(inp);
-        drop(early);
-        crate::arch::irq::restore(was);
-    }
     crate::arch::trap::set_handler(crate::arch::apic::SERIAL_VECTOR, |_| {
-        let mut wake = alloc::vec::Vec::new();
-        {
+        let wake = {
             let mut inp = INPUT.lock();
-            while inb(COM1 + 5) & 1 != 0 {
-                push_input(&mut inp, inb(COM1));
-            }
-            core::mem::swap(&mut wake, &mut inp.readers);
-        }
+            inp.drain_uart();
+            core::mem::take(&mut inp.readers)
+        };
         for w in wake {
             w.wake();
         }
@@ -133,31 +125,24 @@ pub fn init_input() {
 
 /// Bytes of input waiting to be read.
 pub fn input_len() -> usize {
-    let was = crate::arch::irq::save_disable();
-    let n = INPUT.lock().bytes.len();
-    crate::arch::irq::restore(was);
-    n
+    INPUT.lock().len
 }
 
 /// Waits until input is available, then moves up to `buf.len()` bytes into `buf`.
 pub async fn read(buf: &mut [u8]) -> usize {
     core::future::poll_fn(|cx| {
-        // The interrupt handler takes INPUT too: keep interrupts off while holding it.
-        let was = crate::arch::irq::save_disable();
         let mut inp = INPUT.lock();
-        let r = if inp.bytes.is_empty() {
+        if inp.len == 0 {
             inp.readers.push(cx.waker().clone());
-            core::task::Poll::Pending
-        } else {
-            let n = buf.len().min(inp.bytes.len());
-            for (dst, src) in buf.iter_mut().zip(inp.bytes.drain(..n)) {
-                *dst = src;
-            }
-            core::task::Poll::Ready(n)
-        };
-        drop(inp);
-        crate::arch::irq::restore(was);
-        r
+            return core::task::Poll::Pending;
+        }
+        let n = buf.len().min(inp.len);
+        for dst in &mut buf[..n] {
+            *dst = inp.ring[inp.head];
+            inp.head = (inp.head + 1) % INPUT_MAX;
+            inp.len -= 1;
+        }
+        core::task::Poll::Ready(n)
     })
     .await
 }

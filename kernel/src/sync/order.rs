@@ -10,7 +10,8 @@
 //! | 10 | `KERNEL_TABLES` | heap growth maps pages while holding the heap lock, and maps allocate frames |
 //! | 20 | `FRAMES` | taken under the kernel tables (page-table frames) |
 //! | 30 | `FRAMEBUFFER` | console output, may follow any of the above in a log call |
-//! | 40 | `SERIAL` | last: anything may log |
+//! | 40 | `SERIAL` | anything may log |
+//! | 45 | `SERIAL_INPUT` | a leaf: the COM1 receive buffer, nothing is taken under it |
 //!
 //! The heap lock sits below all of these (buddy allocator's own spinlock; its rescue
 //! path takes KERNEL_TABLES then FRAMES). IPC port locks are leaves (nothing is taken
@@ -32,8 +33,10 @@ pub const FRAMES: LockClass = LockClass::new("frame bitmap", 20);
 pub const FRAMEBUFFER: LockClass = LockClass::new("framebuffer console", 30);
 /// COM1.
 pub const SERIAL: LockClass = LockClass::new("serial port", 40);
+/// COM1 input buffer (a leaf: taken by the receive interrupt and `read`).
+pub const SERIAL_INPUT: LockClass = LockClass::new("serial input", 45);
 
-const _: () = assert!(lockorder::classes_valid(&[PROCESSES, KERNEL_TABLES, FRAMES, FRAMEBUFFER, SERIAL]));
+const _: () = assert!(lockorder::classes_valid(&[PROCESSES, KERNEL_TABLES, FRAMES, FRAMEBUFFER, SERIAL, SERIAL_INPUT]));
 
 /// Records that this CPU takes `class`; Err if that breaks the order.
 pub fn acquire(class: &LockClass) -> Result<(), lockorder::LockOrderViolation> {
