@@ -226,15 +226,10 @@ impl AddressSpace {
     /// mapped user memory.
     pub fn copy_in(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
         self.check(addr, buf.len() as u64, false)?;
-        let mut done = 0;
-        while done < buf.len() {
-            let va = addr + done as u64;
+        for (va, range) in page_pieces(addr, buf.len()) {
             let off = (va % PAGE) as usize;
-            let n = (PAGE as usize - off).min(buf.len() - done);
-            let e = self.entry(va, false)?.ok_or(Errno::FAULT)?;
-            let page = phys::frame_mut(e.addr().as_u64());
-            buf[done..done + n].copy_from_slice(&page[off..off + n]);
-            done += n;
+            let frame = self.frame_of(va)?;
+            buf[range.clone()].copy_from_slice(&phys::frame_mut(frame)[off..off + range.len()]);
         }
         Ok(())
     }
@@ -243,19 +238,20 @@ impl AddressSpace {
     /// Nothing is written unless all of it is writable user memory.
     pub fn copy_out(&mut self, addr: u64, data: &[u8]) -> Result<(), Errno> {
         self.check(addr, data.len() as u64, true)?;
-        let mut done = 0;
-        while done < data.len() {
-            let va = addr + done as u64;
+        for (va, range) in page_pieces(addr, data.len()) {
             let off = (va % PAGE) as usize;
-            let n = (PAGE as usize - off).min(data.len() - done);
             if self.entry(va, false)?.is_some_and(|e| e.flags().contains(COW)) {
                 self.break_cow(va & !(PAGE - 1))?;
             }
-            let e = self.entry(va, false)?.ok_or(Errno::FAULT)?;
-            phys::frame_mut(e.addr().as_u64())[off..off + n].copy_from_slice(&data[done..done + n]);
-            done += n;
+            let frame = self.frame_of(va)?;
+            phys::frame_mut(frame)[off..off + range.len()].copy_from_slice(&data[range]);
         }
         Ok(())
+    }
+
+    /// The frame `va` is mapped to (checked by the caller beforehand).
+    fn frame_of(&mut self, va: u64) -> Result<u64, Errno> {
+        Ok(self.entry(va, false)?.ok_or(Errno::FAULT)?.addr().as_u64())
     }
 
     /// Calls `f(va, leaf)` for every mapped user page.
@@ -304,6 +300,22 @@ impl AddressSpace {
         // Other CPUs reload before running this space (`activate` sees last_cpu).
         self.last_cpu = usize::MAX;
     }
+}
+
+/// Splits `[addr, addr+len)` at page boundaries: each piece's start address and its
+/// range within the caller's buffer.
+fn page_pieces(addr: u64, len: usize) -> impl Iterator<Item = (u64, core::ops::Range<usize>)> {
+    let mut done = 0;
+    core::iter::from_fn(move || {
+        if done >= len {
+            return None;
+        }
+        let va = addr + done as u64;
+        let n = (PAGE - va % PAGE).min((len - done) as u64) as usize;
+        let piece = (va, done..done + n);
+        done += n;
+        Some(piece)
+    })
 }
 
 impl Drop for AddressSpace {
