@@ -136,51 +136,56 @@ pub fn rename(pid: Pid, name: &str) {
 /// (or is reaped at once if its parent is gone), its children are handed to init.
 /// The caller has already released the address space.
 pub fn exit(pid: Pid, status: i32) {
-    let mut wake = None;
+    let mut wakes: Vec<Waker> = Vec::new();
     {
         let mut t = TABLE.lock();
         let Some(e) = t.procs.get_mut(&pid) else { return };
         e.status = Some(status);
         e.shared.set_state(State::Zombie);
-        let children = core::mem::take(&mut e.children);
-        let parent = e.parent;
-        let heir = if pid != INIT_PID && t.procs.get(&INIT_PID).is_some_and(|i| i.status.is_none()) {
-            INIT_PID
-        } else {
-            KERNEL_PID
-        };
-        for c in children {
-            let Some(ce) = t.procs.get_mut(&c) else { continue };
-            ce.parent = heir;
-            let zombie = ce.status.is_some();
-            if heir == KERNEL_PID {
-                if zombie {
-                    remove(&mut t, c);
-                } else {
-                    t.kernel_reaps.push(c);
-                }
-            } else if let Some(h) = t.procs.get_mut(&heir) {
-                h.children.push(c);
-                if zombie {
-                    wake = wake.or(h.waiter.take());
-                }
-            }
-        }
-        if parent == KERNEL_PID && t.kernel_reaps.contains(&pid) {
+        let (children, parent) = (core::mem::take(&mut e.children), e.parent);
+        wakes.extend(hand_to_heir(&mut t, pid, children));
+        if t.kernel_reaps.contains(&pid) {
+            // An orphan the kernel adopted: nobody waits for it.
             t.kernel_reaps.retain(|&p| p != pid);
             remove(&mut t, pid);
         } else if let Some(p) = t.procs.get_mut(&parent) {
-            if let Some(w) = p.waiter.take() {
-                wake = Some(w);
-            }
+            wakes.extend(p.waiter.take());
         } else if parent != KERNEL_PID {
             remove(&mut t, pid);
         }
     }
-    if let Some(w) = wake {
+    for w in wakes {
         w.wake();
     }
     KERNEL_WAITERS.notify();
+}
+
+/// Gives the children of exiting `pid` to init (or, without a live init, to the
+/// kernel, which reaps them). Returns init's parked `wait` if a zombie arrived.
+fn hand_to_heir(t: &mut Table, pid: Pid, children: Vec<Pid>) -> Option<Waker> {
+    let init_alive = pid != INIT_PID && t.procs.get(&INIT_PID).is_some_and(|i| i.status.is_none());
+    let mut zombie_for_init = false;
+    for c in children {
+        let Some(ce) = t.procs.get_mut(&c) else { continue };
+        let zombie = ce.status.is_some();
+        if init_alive {
+            ce.parent = INIT_PID;
+            zombie_for_init |= zombie;
+            if let Some(init) = t.procs.get_mut(&INIT_PID) {
+                init.children.push(c);
+            }
+        } else if zombie {
+            remove(t, c);
+        } else {
+            ce.parent = KERNEL_PID;
+            t.kernel_reaps.push(c);
+        }
+    }
+    if zombie_for_init {
+        t.procs.get_mut(&INIT_PID).and_then(|i| i.waiter.take())
+    } else {
+        None
+    }
 }
 
 fn remove(t: &mut Table, pid: Pid) {
