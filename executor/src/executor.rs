@@ -271,8 +271,8 @@ impl Executor {
         self.cpus[cpu].timers.len()
     }
 
-    /// The earliest timer deadline registered on `cpu`, if any (takes its timer lock
-    /// briefly). For a platform that arms its timer itself while a task runs long.
+    /// The earliest timer deadline registered on `cpu`, if any (a lock-free read of the
+    /// cached value). For a platform that arms its timer itself while a task runs long.
     pub fn next_deadline(&self, cpu: usize) -> Option<u64> {
         self.cpus[cpu].timers.next_deadline()
     }

@@ -91,6 +91,17 @@ pub fn print_summary() {
     if sys_fix + int80_fix > 0 {
         kprintln!("  hypervisor workarounds (arch::user): syscall {sys_fix} int 0x80 {int80_fix}");
     }
+    let mut calls = alloc::string::String::new();
+    for n in 0..=abi::nr::NR_SYSCALLS {
+        let c = crate::proc::syscall::count(n);
+        if c > 0 {
+            use core::fmt::Write;
+            let _ = write!(calls, " {} {c}", abi::nr::name(n));
+        }
+    }
+    if !calls.is_empty() {
+        kprintln!("  syscalls by number:{calls}");
+    }
     let [ready, running, sleeping, blocked, zombie, _] = crate::proc::states();
     kprintln!("  processes now: ready {ready} running {running} sleeping {sleeping} blocked {blocked} zombie {zombie}");
     let e = crate::sched::exec();
