@@ -9,7 +9,7 @@ use alloc::format;
 use core::time::Duration;
 
 pub const TESTS: &[KTest] = ktests![
-    hello_args,
+    starts_a_program,
     bad_elf_rejected,
     syscalls,
     bad_pointers,
@@ -51,7 +51,8 @@ fn passes(path: &str, argv: &[&str], limit: Duration) -> TestResult {
 const SHORT: Duration = Duration::from_secs(30);
 const LONG: Duration = Duration::from_secs(120);
 
-fn hello_args() -> TestResult {
+/// The kernel starts a program from the initrd and collects its exit status.
+fn starts_a_program() -> TestResult {
     check!(run("/hello", &["hello", "-q"], SHORT)? == exit_status(0));
     Ok(())
 }
