@@ -17,17 +17,22 @@ INITRD     := $(BUILD)/initrd.cpio
 USR_BINS    = $(shell ls usr/src/bin/*.rs 2>/dev/null | xargs -n1 basename 2>/dev/null | sed 's/\.rs$$//')
 MKINITRD   := target/release/mkinitrd
 
-.PHONY: all deps kernel usr initrd run test test-host test-qemu bench bench-compare bench-host iso debug clean
+.PHONY: all deps toolchain kernel usr initrd run test test-host test-qemu bench bench-compare bench-host iso debug clean
 
 all: kernel initrd
 
-deps:
-	@boot/ensure-deps.sh
+# The pinned Rust toolchain, its bare-metal target and components (rust-toolchain.toml).
+toolchain:
+	@boot/ensure-deps.sh build
 
-kernel:
+# toolchain + QEMU (Debian package).
+deps:
+	@boot/ensure-deps.sh qemu
+
+kernel: toolchain
 	cargo build -p kernel --target $(TARGET) --release
 
-usr:
+usr: toolchain
 	cargo build -p usr --target $(TARGET) --release
 
 $(MKINITRD): $(wildcard kernel/kcore/src/*.rs kernel/kcore/src/bin/*.rs)

@@ -4,7 +4,7 @@
 # Every QEMU run has a hard timeout. Ends with one line: `N passed, N failed`.
 #
 #   boot/run-tests.sh KERNEL INITRD
-# Environment: SMP_LIST (default "1 2 8"), ACCEL (tcg|kvm), QEMU_TIMEOUT (default 120).
+# Environment: SMP_LIST (default "1 2 4 8 16"), ACCEL (tcg|kvm), QEMU_TIMEOUT (default 120).
 set -uo pipefail
 kernel=$1; initrd=$2
 smp_list=${SMP_LIST:-1 2 4 8 16}
@@ -16,6 +16,18 @@ passed=0; failed=0; failures=()
 
 pass() { passed=$((passed + $1)); }
 fail() { failed=$((failed + $1)); failures+=("$2"); }
+
+echo "== set-up (boot/ensure-deps.sh): a missing target is found, an installed one is not"
+tc=$(mktemp); trap 'rm -f "$tc"' EXIT
+chan=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+printf '[toolchain]\nchannel = "%s"\ntargets = ["x86_64-unknown-none", "mello-missing-target"]\n' "$chan" >"$tc"
+dry=$(boot/ensure-deps.sh --dry-run --toolchain-file "$tc" build 2>&1)
+if [ "$dry" = "would run: rustup target add --toolchain $chan mello-missing-target" ] &&
+   [ "$(boot/ensure-deps.sh --dry-run build 2>&1)" = "nothing to install" ]; then
+    echo "  ok"; pass 1
+else
+    echo "  dry run said: $dry"; fail 1 "ensure-deps did not report exactly the missing target"
+fi
 
 echo "== host tests (cargo test)"
 if cargo test -q 2>&1 | tee "$logdir/host.log"; then :; fi
