@@ -4,7 +4,8 @@
 //!
 //! Every CPU runs [`Executor::run`]: it polls its own run queues (High, then Normal, then
 //! Low), fires its own expired timers, steals from other CPUs when it has nothing to do
-//! (a swappable [`StealPolicy`]), and otherwise halts through [`Platform::idle`]. A task is
+//! (a swappable [`StealPolicy`]), and otherwise idles: it polls for a while or halts at once
+//! through [`Platform::idle`], as a swappable [`IdlePolicy`] decides. A task is
 //! one allocation (a header with atomic state bits and a refcount, plus the future), and
 //! its [`Waker`](core::task::Waker) is a pointer to that header: cloning, waking and dropping
 //! a waker never allocate nor take a lock, so `wake()` is safe from interrupt handlers.
@@ -55,6 +56,7 @@ extern crate alloc;
 mod context;
 mod executor;
 mod hist;
+pub mod idle;
 mod join;
 mod policy;
 mod queue;
@@ -71,6 +73,7 @@ pub mod host;
 
 pub use executor::{Executor, Priority, SpawnOptions};
 pub use hist::Log2Histogram;
+pub use idle::{IdleOutcome, IdlePolicy};
 pub use join::JoinHandle;
 pub use policy::{NoSteal, StealHalf, StealOne, StealPolicy};
 pub use stats::{CpuStats, LatencySummary};

@@ -120,6 +120,8 @@ extern "C" fn kmain_on_stack(_: u64) -> ! {
     log::info!("TSC {}.{:03} MHz (calibrated against the PIT)", hz / 1_000_000, (hz / 1000) % 1000);
     smp::init_bsp(info.rsdp, FEATURES.get().expect("features detected"));
     sched::init(smp::count());
+    sched::tunables::apply(cmd.tunables);
+    log::info!("tunables: {}", sched::tunables::describe());
     console::serial::init_input();
     // Every vector the hardware may raise now has a handler: interrupts on for good
     // (AP bring-up needs them, e.g. for the trampoline's TLB shootdown).

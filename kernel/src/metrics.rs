@@ -111,8 +111,9 @@ pub fn print_summary() {
         let (tx, rx) = ipis(cpu);
         let w = s.wake_latency;
         kprintln!(
-            "  cpu{cpu}: polls {} wakes {} remote {} notifies {} steals {} | ticks {} | IPIs tx {tx} rx {rx} | wake->poll p50 {:.1} us p99 {:.1} us max {:.1} us",
-            s.polls, s.wakes, s.remote_wakes, s.notifies_sent, s.steals, TIMER_TICKS[cpu].get(), us(w.p50), us(w.p99), us(w.max)
+            "  cpu{cpu}: polls {} wakes {} remote {} notifies {} steals {} | idle: halts {} ({:.0} us) polled {:.0} us, hits {} | ticks {} | IPIs tx {tx} rx {rx} | wake->poll p50 {:.1} us p99 {:.1} us max {:.1} us",
+            s.polls, s.wakes, s.remote_wakes, s.notifies_sent, s.steals, s.halts, us(s.halt_ticks), us(s.poll_ticks), s.poll_hits,
+            TIMER_TICKS[cpu].get(), us(w.p50), us(w.p99), us(w.max)
         );
     }
 }

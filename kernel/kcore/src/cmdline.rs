@@ -1,5 +1,6 @@
-//! Kernel command-line parsing: mode (`run`, `test[=filter]`, `bench=name`)
-//! and log level (`log=level`).
+//! Kernel command-line parsing: mode (`run`, `test[=filter]`, `bench=name`),
+//! log level (`log=level`) and the scheduler's tunables (`steal=half`, `idle=poll:50`,
+//! ...: see [`crate::tunables`]).
 //!
 //! The command line comes from the boot loader as raw bytes and may be
 //! anything: parsing never fails. Whatever cannot be used is reported as a
@@ -10,6 +11,8 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
+
+use crate::tunables::Tunables;
 
 /// What the kernel does after boot.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,6 +96,8 @@ pub struct Cmdline {
     pub mode: Mode,
     /// Log verbosity.
     pub log: LogLevel,
+    /// Scheduler tunables (defaults where not given or not valid).
+    pub tunables: Tunables,
     /// Problems found while parsing, one human-readable line each.
     pub warnings: Vec<String>,
 }
@@ -102,6 +107,7 @@ impl Default for Cmdline {
         Cmdline {
             mode: Mode::Run,
             log: LogLevel::Info,
+            tunables: Tunables::default(),
             warnings: Vec::new(),
         }
     }
@@ -158,6 +164,12 @@ impl Cmdline {
             Some((k, v)) => (k, Some(v)),
             None => (token, None),
         };
+        if let (true, Some(v)) = (Tunables::is_key(key), value) {
+            return self.tunables.set(key, v).err().map(|e| {
+                let default = Tunables::default().get(key).unwrap_or_default();
+                format!("{e}; using {key}={default}")
+            });
+        }
         let new_mode = match (key, value) {
             ("run", None) => Mode::Run,
             ("test", None) => Mode::Test { filter: None },
@@ -310,6 +322,25 @@ mod tests {
         assert_eq!(
             c.warnings,
             vec!["non-UTF-8 command line ignored".to_string()]
+        );
+    }
+
+    #[test]
+    fn tunables() {
+        use crate::tunables::{Idle, Steal};
+        let c = p("bench=all steal=none idle=poll:50 slice_hz=1000");
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.tunables.steal, Steal::None);
+        assert_eq!(c.tunables.idle, Idle::Poll { us: 50 });
+        assert_eq!(c.tunables.slice_hz, 1000);
+        let c = p("idle=poll:0 steal=half steal");
+        assert_eq!(c.tunables, Tunables::default());
+        assert_eq!(
+            c.warnings,
+            vec![
+                "idle: '0' is not a number in 1..=100000; using idle=halt".to_string(),
+                "ignored unknown option 'steal'".to_string()
+            ]
         );
     }
 

@@ -100,7 +100,12 @@ pub fn run(name: &str) -> ! {
             }
         }
     };
-    kprintln!("BENCHINFO os=mello tsc_hz={} cpus={online} accel={}", time::tsc_hz(), accel());
+    kprintln!(
+        "BENCHINFO os=mello tsc_hz={} cpus={online} accel={} {}",
+        time::tsc_hz(),
+        accel(),
+        crate::sched::tunables::describe()
+    );
     let mut failed = 0;
     for b in selected {
         if b.min_cpus > online {

@@ -43,7 +43,7 @@ macro_rules! check {
 }
 
 /// Every test suite, in run order.
-const ALL: &[&[KTest]] = &[crate::mm::tests::TESTS, crate::console::tests::TESTS, crate::sync::tests::TESTS, crate::sched::tests::TESTS, crate::proc::tests::TESTS];
+const ALL: &[&[KTest]] = &[crate::mm::tests::TESTS, crate::console::tests::TESTS, crate::sync::tests::TESTS, crate::sched::tests::TESTS, crate::sched::policy_tests::TESTS, crate::proc::tests::TESTS];
 
 /// Tests that crash the kernel on purpose, run only when the filter names them
 /// (`test=deliberate::...`): the runner checks the panic report they produce.

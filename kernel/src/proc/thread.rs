@@ -14,10 +14,6 @@ use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 use executor::{Priority, SpawnOptions};
 
-/// Time slices per second: a thread that runs this long without trapping is
-/// preempted and goes to the back of its CPU's queue.
-pub const SCHED_HZ: u64 = 100;
-
 /// Preemptions (time slice used up with other work waiting, or the slice ended).
 pub static PREEMPTIONS: AtomicU64 = AtomicU64::new(0);
 /// Times a user thread gave its CPU to another task (yield, preemption, wait).
@@ -72,7 +68,9 @@ impl Thread {
 
     /// Starts a fresh time slice.
     pub fn new_slice(&mut self) {
-        self.slice_end = crate::arch::cpu::rdtsc() + crate::arch::time::tsc_hz() / SCHED_HZ;
+        // The tunable `slice_hz`: a thread that runs this long without trapping is
+        // preempted and goes to the back of its CPU's queue.
+        self.slice_end = crate::arch::cpu::rdtsc() + sched::tunables::slice_cycles();
     }
 
     /// Gives the CPU to other ready tasks (a voluntary switch).

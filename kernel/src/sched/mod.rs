@@ -4,8 +4,11 @@
 
 pub mod balance;
 mod platform;
+pub mod tunables;
 #[allow(dead_code)]
 pub mod tests;
+#[allow(dead_code)]
+pub mod policy_tests;
 
 use crate::arch::{apic, trap};
 use crate::metrics;
