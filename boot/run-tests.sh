@@ -12,7 +12,7 @@ accel=${ACCEL:-tcg}
 qtimeout=${QEMU_TIMEOUT:-120}
 logdir=build/test-logs
 mkdir -p "$logdir"
-passed=0; failed=0; failures=()
+passed=0; failed=0; skipped=0; failures=()
 
 pass() { passed=$((passed + $1)); }
 fail() { failed=$((failed + $1)); failures+=("$2"); }
@@ -38,6 +38,13 @@ if grep -q '^error' "$logdir/host.log" || ! grep -q 'test result' "$logdir/host.
 fi
 pass "$hp"; [ "$hf" -gt 0 ] && fail "$hf" "host tests: $hf failed"
 
+echo "== the built usr/ programs pass the kernel's ELF checks (kcore usr_programs --ignored)"
+if cargo test -q -p kcore --test usr_programs -- --ignored >"$logdir/usr-programs.log" 2>&1; then
+    echo "  ok"; pass 1
+else
+    tail -5 "$logdir/usr-programs.log" | sed 's/^/  /'; fail 1 "usr programs check (see $logdir/usr-programs.log)"
+fi
+
 # qemu_run NAME SMP CMDLINE INITRD -> sets $out (log path) and $rc. The line typed
 # into the serial console is what the kernel's serial_read test expects.
 qemu_run() {
@@ -53,8 +60,8 @@ for smp in $smp_list; do
     qemu_run "$name" "$smp" "test" "$initrd"
     grep -E '^(test |kernel tests:|    \(|!!!|  #|    at )' "$out" | sed 's/^/  /'
     line=$(grep -E '^kernel tests: [0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
-    kp=$(echo "$line" | awk '{print $3}'); kf=$(echo "$line" | awk '{print $5}')
-    kp=${kp:-0}; kf=${kf:-0}
+    kp=$(echo "$line" | awk '{print $3}'); kf=$(echo "$line" | awk '{print $5}'); ks=$(echo "$line" | awk '{print $7}')
+    kp=${kp:-0}; kf=${kf:-0}; skipped=$((skipped + ${ks:-0}))
     pass "$kp"
     if [ "$rc" = 124 ]; then
         fail 1 "$name: QEMU timed out after ${qtimeout}s (log: $out)"
@@ -91,5 +98,5 @@ expect deliberate-fault "an unhandled kernel page fault is reported, not a reboo
 
 echo
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

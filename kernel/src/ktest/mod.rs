@@ -58,6 +58,26 @@ fn deliberate_page_fault() -> TestResult {
 
 static PASSED: AtomicUsize = AtomicUsize::new(0);
 static FAILED: AtomicUsize = AtomicUsize::new(0);
+static SKIPPED: AtomicUsize = AtomicUsize::new(0);
+/// Why the running test skipped itself (set by `skip`).
+static SKIP_REASON: spin::Mutex<Option<String>> = spin::Mutex::new(None);
+
+/// Ends the running test as skipped: it cannot run here (e.g. it needs two CPUs and
+/// the machine has one). `return ktest::skip("needs 2 CPUs")`. A skip is not a pass.
+pub fn skip(why: &str) -> TestResult {
+    *SKIP_REASON.lock() = Some(String::from(why));
+    Ok(())
+}
+
+/// Skips unless at least `n` CPUs are online.
+pub fn need_cpus(n: usize) -> Result<(), String> {
+    let online = crate::smp::online();
+    if online < n {
+        skip(&alloc::format!("needs {n} CPUs, {online} online"))?;
+        return Err(String::new());
+    }
+    Ok(())
+}
 static CURRENT: spin::Mutex<Option<&'static str>> = spin::Mutex::new(None);
 
 /// Runs every test whose name contains `filter`, prints the summary, exits QEMU.
@@ -70,12 +90,17 @@ pub fn run(filter: Option<&str>) -> ! {
         let r = (t.run)();
         let us = (crate::arch::time::uptime_ns() - start) / 1000;
         *CURRENT.lock() = None;
-        match r {
-            Ok(()) => {
+        let skipped = SKIP_REASON.lock().take();
+        match (r, skipped) {
+            (_, Some(why)) => {
+                SKIPPED.fetch_add(1, Ordering::Relaxed);
+                kprintln!("test {} ... skipped ({why})", t.name);
+            }
+            (Ok(()), None) => {
                 PASSED.fetch_add(1, Ordering::Relaxed);
                 kprintln!("test {} ... ok ({us} us)", t.name);
             }
-            Err(e) => {
+            (Err(e), None) => {
                 FAILED.fetch_add(1, Ordering::Relaxed);
                 kprintln!("test {} ... FAILED: {e}", t.name);
             }
@@ -86,8 +111,8 @@ pub fn run(filter: Option<&str>) -> ! {
 
 fn finish() -> ! {
     crate::metrics::print_summary();
-    let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
-    kprintln!("kernel tests: {p} passed, {f} failed");
+    let (p, f, s) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed), SKIPPED.load(Ordering::Relaxed));
+    kprintln!("kernel tests: {p} passed, {f} failed, {s} skipped");
     exit(if f == 0 && p > 0 { ExitCode::Success } else { ExitCode::Failure })
 }
 

@@ -109,11 +109,7 @@ fn no_lost_wake_under_each_idle_policy() -> TestResult {
 }
 
 fn polling_cpu_takes_wakes_without_ipi() -> TestResult {
-    let n = smp::online();
-    if n < 2 {
-        crate::kprintln!("    (one CPU: no cross-CPU wake to test)");
-        return Ok(());
-    }
+    crate::ktest::need_cpus(2)?;
     let _restore = Restore(tunables::get());
     // A window far longer than the gap between wakes: the target never halts.
     tunables::set("idle=poll:20000").map_err(|e| format!("{e}"))?;
