@@ -48,7 +48,8 @@
 //! `unsafe` lives only in `task.rs` (the task allocation), `waker.rs` (raw wakers),
 //! `join.rs` (reading the typed output), `run.rs` (calling a task's poll and drop through
 //! its vtable), `timeout.rs` (one pin projection), `policy.rs` (the swappable policy
-//! pointer) and `context.rs` (a global pointer to the running executor in the kernel); each block states its invariant in a `// SAFETY:` comment.
+//! pointer) and `context.rs` (a global pointer to the running executor in the kernel);
+//! each block states its invariant in a `// SAFETY:` comment.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![warn(missing_docs)]
 
