@@ -93,10 +93,13 @@ fn ipc_send(t: &mut Thread, port: u64, ptr: u64, len: u64) -> R {
     if len as usize > MAX_MSG {
         return Err(Errno::MSGSIZE);
     }
-    let mut buf = vec![0u8; len as usize];
+    let mut buf = alloc::vec::Vec::new();
+    buf.try_reserve_exact(len as usize).map_err(|_| Errno::NOMEM)?;
+    buf.resize(len as usize, 0);
     t.space.copy_in(ptr, &mut buf)?;
     let port = usize::try_from(port).map_err(|_| Errno::INVAL)?;
-    PORTS.send(port, &buf).map_err(|e| e.errno())?;
+    // The copied-in buffer becomes the message itself: one allocation, one copy.
+    PORTS.send_message(port, buf).map_err(|e| e.errno())?;
     Ok(0)
 }
 
