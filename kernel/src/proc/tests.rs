@@ -24,6 +24,7 @@ pub const TESTS: &[KTest] = ktests![
     sse_state_per_thread,
     serial_read,
     no_frame_leak,
+    timer_fires_beside_a_spinning_process,
 ];
 
 /// Runs `/path argv...` and waits (bounded) for its exit status.
@@ -152,4 +153,38 @@ fn serial_read() -> TestResult {
 
 fn no_frame_leak() -> TestResult {
     passes("/t_leak", &["t_leak"], LONG)
+}
+
+/// A kernel timer on a CPU where a process spins in ring 3 fires on time, not at the end
+/// of the process's time slice (regression: the timer interrupt went back to ring 3,
+/// and only the executor's loop fires timers).
+fn timer_fires_beside_a_spinning_process() -> TestResult {
+    use crate::sched::tunables;
+    let saved = tunables::get();
+    let cpu = crate::smp::online() - 1;
+    // Half-second slices; nothing moves the spinner away from `cpu`.
+    for t in ["slice_hz=2", "steal=none", "balance=off"] {
+        tunables::set(t).map_err(|e| format!("{t}: {e}"))?;
+    }
+    let result = (|| {
+        let pid = super::spawn("/busy", &["busy", "800"], Some(cpu)).map_err(|e| format!("starting /busy: {e}"))?;
+        let late_us = crate::sched::block_on(crate::sched::spawn_on(cpu, async {
+            // The first sleep lets the spinner start; every sleep is measured.
+            let mut worst = 0;
+            for i in 0..10 {
+                let ms = if i == 0 { 50 } else { 2 };
+                let d = crate::arch::cpu::rdtsc() + crate::arch::time::ns_to_cycles(ms * 1_000_000);
+                executor::sleep_until(d).await;
+                worst = worst.max(crate::arch::cpu::rdtsc().saturating_sub(d));
+            }
+            crate::arch::time::cycles_to_ns(worst) / 1000
+        }));
+        let status = crate::sched::block_on(executor::timeout(super::wait(super::KERNEL_PID, Some(pid)), LONG));
+        check!(matches!(status, Ok(Ok((_, s))) if exited(s) == Some(0)), "/busy: {status:?}");
+        crate::kprintln!("    (10 sleeps of 2-50 ms beside a spinning process on cpu{cpu}: worst {late_us} us late; slice 500 ms)");
+        check!(late_us < 100_000, "a timer fired {late_us} us late beside a spinning process");
+        Ok(())
+    })();
+    crate::sched::tunables::apply(saved);
+    result
 }

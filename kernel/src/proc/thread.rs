@@ -194,8 +194,17 @@ async fn run(mut t: Box<Thread>) {
                 }
             },
             Trap::Interrupt(_) => {
-                if crate::arch::cpu::rdtsc() >= t.slice_end {
-                    PREEMPTIONS.fetch_add(1, Ordering::Relaxed);
+                // Yield when the slice is over, and also when one of this CPU's kernel
+                // timers is due: only the executor's loop fires timers, so staying in
+                // ring 3 would delay that wake to the end of the slice (and re-entering
+                // with the past deadline armed would take an interrupt at once, again
+                // and again).
+                let now = crate::arch::cpu::rdtsc();
+                let timer_due = sched::exec().next_deadline(me).is_some_and(|d| d <= now);
+                if now >= t.slice_end || timer_due {
+                    if now >= t.slice_end {
+                        PREEMPTIONS.fetch_add(1, Ordering::Relaxed);
+                    }
                     t.yield_cpu().await;
                 }
             }
