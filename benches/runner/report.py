@@ -356,9 +356,11 @@ def experiment_markdown(meta, exp):
         out.append("- **%s**: `%s` (%s; %d of %d boots ok)" % (
             s, side["cmdline"], side["build"], side["ok_runs"], side["runs"]))
     out.append("")
+    noise = "real-time priority %s, pinned to %s" % (
+        "on" if meta["noise"]["rt"] else "off", meta["noise"]["pin"] or "no CPUs")
     out.append("QEMU %s, accel %s, %s vCPUs, %s RAM; host: %s cores; noise options: %s. Command: `%s`."
-               % (meta["qemu"], meta["accel"], meta["smp"], meta["mem"], meta["host_cores"],
-                  "real-time priority %s, pinned to %s" % ("on" if meta["noise"]["rt"] else "off", meta["noise"]["pin"] or "no CPUs"), meta["command"]))
+               % (meta["qemu"], meta["accel"], meta["smp"], meta["mem"], meta["host_cores"], noise,
+                  meta["command"]))
     out.append("Boot order: %s. Ratio = B p50 / A p50 within each pair; 'B/A' is the median over pairs, "
                "'CI' its %.0f%% distribution-free interval (sign test), 'range' min..max of the pair ratios. "
                "Verdict: faster/slower only when the CI excludes 1 and the median ratio is at least %.0f%% "
