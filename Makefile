@@ -17,7 +17,7 @@ INITRD     := $(BUILD)/initrd.cpio
 USR_BINS    = $(shell ls usr/src/bin/*.rs 2>/dev/null | xargs -n1 basename 2>/dev/null | sed 's/\.rs$$//')
 MKINITRD   := target/release/mkinitrd
 
-.PHONY: all deps toolchain kernel usr initrd run test test-host test-qemu bench bench-compare bench-host iso debug clean
+.PHONY: all deps toolchain kernel usr initrd run test test-host test-qemu bench bench-compare experiment bench-host iso debug clean
 
 all: kernel initrd
 
@@ -54,15 +54,25 @@ test: deps all
 test-host:
 	cargo test
 
-# Benchmarks in QEMU (see docs/benchmarking.md): RUNS=n and ONLY=<metric> optional.
+# Benchmarks in QEMU (see docs/benchmarking.md): RUNS=n, ONLY=<metric>, RT=1 (real-time
+# priority, root only) and PIN=<host CPUs> (taskset) optional. Debian's python3, where it
+# exists, is the one that sees python3-matplotlib.
+PYTHON     ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3)
+BENCH_OPTS  = --smp $(SMP) --accel $(ACCEL) $(if $(RUNS),--runs $(RUNS)) $(if $(ONLY),--only $(ONLY)) \
+              $(if $(filter 1,$(RT)),--rt) $(if $(PIN),--pin $(PIN))
 bench: all
 	@boot/ensure-deps.sh bench
-	python3 benches/runner/bench.py run --smp $(SMP) --accel $(ACCEL) $(if $(RUNS),--runs $(RUNS)) $(if $(ONLY),--only $(ONLY))
+	$(PYTHON) benches/runner/bench.py run $(BENCH_OPTS)
 
-# The same, plus a Debian Linux guest running benches/linux/ on the same QEMU machine.
+# The same, alternating with a Debian Linux guest running benches/linux/ on the same QEMU machine.
 bench-compare: all
 	@boot/ensure-deps.sh bench
-	python3 benches/runner/bench.py run --compare --smp $(SMP) --accel $(ACCEL) $(if $(RUNS),--runs $(RUNS)) $(if $(ONLY),--only $(ONLY))
+	$(PYTHON) benches/runner/bench.py run --compare $(BENCH_OPTS)
+
+# A/B: make experiment A="<tunables>" B="@<rev> <tunables>" [ONLY=... RUNS=... SMP=...]
+experiment: all
+	@boot/ensure-deps.sh bench
+	$(PYTHON) benches/runner/bench.py experiment --a '$(A)' --b '$(B)' $(BENCH_OPTS)
 
 bench-host:
 	cargo run --release -p benches --bin executor-bench

@@ -45,6 +45,18 @@ else
     tail -5 "$logdir/usr-programs.log" | sed 's/^/  /'; fail 1 "usr programs check (see $logdir/usr-programs.log)"
 fi
 
+echo "== benchmark runner unit tests (benches/runner/test_*.py)"
+py=python3; [ -x /usr/bin/python3 ] && py=/usr/bin/python3
+if $py -m unittest discover -s benches/runner >"$logdir/runner.log" 2>&1; then :; fi
+tail -3 "$logdir/runner.log" | sed 's/^/  /'
+rn=$(sed -n 's/^Ran \([0-9]*\) tests\? .*/\1/p' "$logdir/runner.log")
+rf=$(grep -Eo '(failures|errors)=[0-9]+' "$logdir/runner.log" | awk -F= '{s+=$2} END {print s+0}')
+if [ -z "$rn" ]; then
+    fail 1 "runner unit tests did not run (see $logdir/runner.log)"
+else
+    pass $((rn - rf)); [ "$rf" -gt 0 ] && fail "$rf" "runner unit tests: $rf failed (see $logdir/runner.log)"
+fi
+
 # qemu_run NAME SMP CMDLINE INITRD -> sets $out (log path) and $rc. The line typed
 # into the serial console is what the kernel's serial_read test expects.
 qemu_run() {

@@ -14,19 +14,6 @@ pub fn rdtsc() -> u64 {
     ((hi as u64) << 32) | lo as u64
 }
 
-/// `min/p50/p99/max` of `samples` (sorted in place); all zero if empty.
-/// Percentiles are nearest-rank: the smallest sample with at least p% of the
-/// samples at or below it.
-pub fn summarize(samples: &mut [u64]) -> [u64; 4] {
-    if samples.is_empty() {
-        return [0; 4];
-    }
-    samples.sort_unstable();
-    let n = samples.len();
-    let at = |p: usize| samples[(p * n).div_ceil(100).clamp(1, n) - 1];
-    [samples[0], at(50), at(99), samples[n - 1]]
-}
-
 /// Most values on one `BSAMPLES` line.
 pub const SAMPLES_PER_LINE: usize = 64;
 
@@ -47,8 +34,9 @@ impl core::fmt::Write for Line {
     }
 }
 
-/// Prints `samples` as raw-sample lines, at most [`SAMPLES_PER_LINE`] each:
-/// `BSAMPLES name=.. unit=.. v v v ...`. Call before sorting them.
+/// Prints `samples` (in measurement order) as raw-sample lines, at most
+/// [`SAMPLES_PER_LINE`] each: `BSAMPLES name=.. unit=.. v v v ...`. Programs print
+/// nothing else about their samples: the runner computes every statistic.
 pub fn print_samples(name: &str, unit: &str, samples: &[u64]) {
     use core::fmt::Write;
     for chunk in samples.chunks(SAMPLES_PER_LINE) {
@@ -62,20 +50,7 @@ pub fn print_samples(name: &str, unit: &str, samples: &[u64]) {
     }
 }
 
-/// Prints the raw samples ([`print_samples`]) and then one summary line:
-/// `BENCH name=.. unit=.. min=.. p50=.. p99=.. max=.. n=..` (sorts `samples`).
-pub fn report_unit(name: &str, unit: &str, samples: &mut [u64]) {
-    print_samples(name, unit, samples);
-    let [min, p50, p99, max] = summarize(samples);
-    crate::println!(
-        "BENCH name={name} unit={unit} min={min} p50={p50} p99={p99} max={max} n={}",
-        samples.len()
-    );
-}
-
-/// [`report_unit`] in TSC cycles:
-/// `BSAMPLES name=.. unit=cycles ...` lines, then
-/// `BENCH name=.. unit=cycles min=.. p50=.. p99=.. max=.. n=..`.
-pub fn report(name: &str, samples: &mut [u64]) {
-    report_unit(name, "cycles", samples);
+/// [`print_samples`] in TSC cycles: `BSAMPLES name=.. unit=cycles v v ...`.
+pub fn report(name: &str, samples: &[u64]) {
+    print_samples(name, "cycles", samples);
 }

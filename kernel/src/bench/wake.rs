@@ -19,6 +19,9 @@
 //! - `wake_cross_busy`: the same, but CPU 1 also runs a task that yields in a loop, so
 //!   it never halts and the wake is just a push onto its queue (no IPI). Samples whose
 //!   wake did send a notification (CPU 1 idle after all) are dropped and counted.
+//!
+//! Operation (`BCOUNTS ops`), warm-up included: `timer_wake`, one sleep; the others,
+//! one wake (two per round: the measured pass and the one back).
 
 use super::{quiet_cpu, report, BenchResult, XorShift};
 use crate::arch::cpu::rdtsc;
@@ -80,7 +83,7 @@ impl Baton {
 
 /// `timer_wake`: see the module docs.
 pub fn timer_wake() -> BenchResult {
-    let mut v = block_on(spawn_on(quiet_cpu(), async {
+    let v = block_on(spawn_on(quiet_cpu(), async {
         let mut out = Vec::with_capacity(TIMER_SAMPLES);
         let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
         for i in 0..WARMUP + TIMER_SAMPLES {
@@ -100,8 +103,8 @@ pub fn timer_wake() -> BenchResult {
         }
         out
     }));
-    report("timer_wake", "cycles", &mut v);
-    Ok(())
+    report("timer_wake", "cycles", &v);
+    Ok((WARMUP + TIMER_SAMPLES) as u64)
 }
 
 /// `wake_same_cpu`: see the module docs.
@@ -133,12 +136,12 @@ pub fn wake_same_cpu() -> BenchResult {
         }
     });
     block_on(a);
-    let (mut v, raced) = block_on(b);
+    let (v, raced) = block_on(b);
     if raced > 0 {
         crate::kprintln!("# wake_same_cpu: {raced} rounds found the baton already passed (not samples)");
     }
-    report("wake_same_cpu", "cycles", &mut v);
-    Ok(())
+    report("wake_same_cpu", "cycles", &v);
+    Ok(2 * total as u64)
 }
 
 /// `wake_cross_idle`: see the module docs.
@@ -241,6 +244,6 @@ fn cross(name: &str, busy: bool) -> BenchResult {
     if kept.len() < CROSS_SAMPLES / 2 {
         return Err(alloc::format!("only {} of {CROSS_SAMPLES} samples had the intended CPU state", kept.len()));
     }
-    report(name, "cycles", &mut kept);
-    Ok(())
+    report(name, "cycles", &kept);
+    Ok(2 * total as u64)
 }
