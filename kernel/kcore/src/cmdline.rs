@@ -1,4 +1,5 @@
-//! Kernel command-line parsing: mode (`run`, `test[=filter]`, `bench=name`)
+//! Kernel command-line parsing: mode (`run`, `test[=filter]`, `bench=name`),
+//! scheduler trace classes (`trace=...`, see [`crate::trace`])
 //! and log level (`log=level`).
 //!
 //! The command line comes from the boot loader as raw bytes and may be
@@ -93,6 +94,8 @@ pub struct Cmdline {
     pub mode: Mode,
     /// Log verbosity.
     pub log: LogLevel,
+    /// Scheduler trace classes (`trace=all`, `trace=poll,wake,...`; off by default).
+    pub trace: crate::trace::Classes,
     /// Problems found while parsing, one human-readable line each.
     pub warnings: Vec<String>,
 }
@@ -102,6 +105,7 @@ impl Default for Cmdline {
         Cmdline {
             mode: Mode::Run,
             log: LogLevel::Info,
+            trace: crate::trace::Classes::default(),
             warnings: Vec::new(),
         }
     }
@@ -185,6 +189,11 @@ impl Cmdline {
                         Some(format!("bad log level '{}', using info", quote(v)))
                     }
                 };
+            }
+            ("trace", Some(v)) => {
+                let (classes, warning) = crate::trace::Classes::parse(v);
+                self.trace = classes;
+                return warning;
             }
             _ => return Some(format!("ignored unknown option '{}'", quote(token))),
         };
@@ -285,6 +294,17 @@ mod tests {
         );
         assert_eq!(p("log=debug log=trace").log, LogLevel::Trace);
         assert!(LogLevel::Error < LogLevel::Trace);
+    }
+
+    #[test]
+    fn trace_classes() {
+        use crate::trace::{Classes, ALL, IPI, POLL};
+        assert_eq!(p("bench=x").trace, Classes(0));
+        assert_eq!(p("bench=x trace=all").trace, Classes(ALL));
+        let c = p("trace=poll,ipi,nope");
+        assert_eq!(c.trace, Classes(POLL | IPI));
+        assert_eq!(c.warnings.len(), 1);
+        assert!(c.warnings[0].contains("nope"));
     }
 
     #[test]
