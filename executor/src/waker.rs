@@ -79,6 +79,7 @@ pub(crate) unsafe fn schedule(p: NonNull<Header>, by_value: bool) {
                 let me = exec.platform().cpu_id();
                 let home = hdr.home.load(Ordering::Relaxed);
                 exec.count_wake(home, me);
+                exec.trace(crate::Event::Wake { task: hdr.id, target: home });
                 hdr.wake_stamp.store(exec.platform().now().max(1), Ordering::Relaxed);
                 if push {
                     // SAFETY: the reference counted for the queue entry (ours or the new one).
