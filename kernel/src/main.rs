@@ -120,6 +120,10 @@ extern "C" fn kmain_on_stack(_: u64) -> ! {
     log::info!("TSC {}.{:03} MHz (calibrated against the PIT)", hz / 1_000_000, (hz / 1000) % 1000);
     smp::init_bsp(info.rsdp, FEATURES.get().expect("features detected"));
     sched::init(smp::count());
+    if !cmd.trace.is_empty() {
+        sched::trace::enable(cmd.trace);
+        log::info!("scheduler trace on: {} ({} records per CPU, dumped at the end)", cmd.trace, sched::trace::CAPACITY);
+    }
     console::serial::init_input();
     // Every vector the hardware may raise now has a handler: interrupts on for good
     // (AP bring-up needs them, e.g. for the trampoline's TLB shootdown).
