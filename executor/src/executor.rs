@@ -306,7 +306,7 @@ impl Executor {
             // (Release) publishes the new home to whoever pops it, and later wakers read
             // it after an Acquire of the state the next poll released.
             task.header().home.store(to, Ordering::Relaxed);
-            self.trace(crate::Event::Migrate { task: task.header().id, from, to });
+            self.trace(crate::trace::class::STEAL, || crate::Event::Migrate { task: task.header().id, from, to });
             self.cpus[to].queues.push(task);
             moved += 1;
         }

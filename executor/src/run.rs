@@ -82,7 +82,7 @@ impl Executor {
         let n = pc.timers.fire(self.now());
         if n > 0 {
             pc.stats.local.timers_fired.fetch_add(n as u64, Ordering::Relaxed);
-            self.trace(crate::Event::TimersFired { count: n });
+            self.trace(crate::trace::class::TIMER, || crate::Event::TimersFired { count: n });
         }
         n
     }
@@ -93,7 +93,7 @@ impl Executor {
             return false;
         }
         bump_local(&self.cpus[cpu].stats.local.steals);
-        self.trace(crate::Event::Steal);
+        self.trace(crate::trace::class::STEAL, || crate::Event::Steal);
         true
     }
 
@@ -145,10 +145,10 @@ impl Executor {
         // SAFETY: `task` keeps its reference for the whole poll.
         let waker = unsafe { borrowed_waker(&task) };
         let mut cx = Context::from_waker(&waker);
-        self.trace(crate::Event::PollBegin { task: hdr.id, name: hdr.name });
+        self.trace(crate::trace::class::POLL, || crate::Event::PollBegin { task: hdr.id, name: hdr.name });
         // SAFETY: we hold RUNNING, so nobody else touches the stage.
         let res = unsafe { (hdr.vtable.poll)(task.as_ptr(), &mut cx) };
-        self.trace(crate::Event::PollEnd { task: hdr.id, ready: res.is_ready() });
+        self.trace(crate::trace::class::POLL, || crate::Event::PollEnd { task: hdr.id, ready: res.is_ready() });
         pc.current.store(0, Ordering::Relaxed);
         bump_local(&pc.stats.local.polls);
         match res {

@@ -11,7 +11,7 @@
 //!
 //! For the idle policies: emit [`Event::IdlePollBegin`] when the loop starts polling its
 //! queues instead of halting and [`Event::IdlePollEnd`] when it stops (work found, or it
-//! gives up and halts), with `self.trace(Event::IdlePollBegin)` in `run.rs`.
+//! gives up and halts), with `self.trace(class::IDLE, || Event::IdlePollBegin)` in `run.rs`.
 
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
@@ -121,18 +121,26 @@ impl Tracer {
         Tracer { mask: AtomicU32::new(0), sink: AtomicPtr::new(core::ptr::null_mut()) }
     }
 
-    /// Passes `ev` to the sink if its class is on: when off, one relaxed load and a
-    /// not-taken branch (the event is built only behind it).
+    /// Passes `ev()` to the sink if `class` is on: when off, one relaxed load and a
+    /// not-taken branch (the event is built only behind it, in a cold closure).
     #[inline(always)]
-    pub(crate) fn emit(&self, ev: Event) {
+    pub(crate) fn emit(&self, class: u32, ev: impl FnOnce() -> Event) {
         // Relaxed: a stale mask only records or skips a few events around a switch.
-        if self.mask.load(Ordering::Relaxed) & ev.class() != 0 {
-            self.record(ev);
+        if self.mask.load(Ordering::Relaxed) & class != 0 {
+            record(self, class, ev);
         }
     }
+}
 
-    #[cold]
-    #[inline(never)]
+#[cold]
+#[inline(never)]
+fn record(t: &Tracer, class: u32, ev: impl FnOnce() -> Event) {
+    let ev = ev();
+    debug_assert_eq!(ev.class(), class, "{ev:?} traced under the wrong class");
+    t.record(ev);
+}
+
+impl Tracer {
     fn record(&self, ev: Event) {
         // SAFETY: the pointer is null or a leaked box made in `set`, never freed.
         // Acquire pairs with the Release in `set`, so the box's contents are visible.
@@ -164,10 +172,11 @@ impl Executor {
         self.tracer.mask.load(Ordering::Relaxed)
     }
 
-    /// Report `ev` if its class is on (see the module docs for the cost when off).
+    /// Report `ev()` if `class` (which must be `ev().class()`) is on; see the module docs
+    /// for the cost when off.
     #[inline(always)]
-    pub(crate) fn trace(&self, ev: Event) {
-        self.tracer.emit(ev);
+    pub(crate) fn trace(&self, class: u32, ev: impl FnOnce() -> Event) {
+        self.tracer.emit(class, ev);
     }
 }
 
