@@ -33,9 +33,11 @@ SLICES = {
 }
 ENDS = {end: begin for begin, (end, _) in SLICES.items()}
 INSTANTS = {"ipi_send", "ipi_recv", "timer_irq", "timers_fired", "steal", "migrate"}
-# Flow points sit this far (us) inside the slices they bind to (1 ns), so that they
-# never share a timestamp with a slice boundary.
-EPS = 0.0005
+# Times are whole nanoseconds since the first record, written in microseconds (so the
+# viewer gets back exactly those integers). Flow points sit EPS ns inside the slices
+# they bind to, and a slice cut short by its parent's end stops EPS ns before it, so
+# no two boundaries that must nest ever coincide.
+EPS = 1
 
 
 class Trace:
@@ -49,9 +51,6 @@ class Trace:
         self.names = {}
         self.events = []
         self.done = False
-
-    def name(self, ev):
-        return self.names.get(ev["a"], "task") if ev["kind"] == "poll_begin" else ev["kind"]
 
     def us(self, cycles):
         return cycles * 1e6 / self.tsc_hz if self.tsc_hz else float(cycles)
@@ -118,18 +117,21 @@ def wake_targets(t):
 def to_chrome(t):
     """The trace as a Chrome trace-event JSON object (ui.perfetto.dev opens it)."""
     t0 = min((e["tsc"] for e in t.events), default=0)
-    ts = lambda tsc: round(t.us(tsc - t0), 4)
+    ns = lambda tsc: round(t.us(tsc - t0) * 1000)
+    us = lambda n: n / 1000
     out = [{"ph": "M", "pid": 0, "name": "process_name", "args": {"name": "mello CPUs"}}]
     for c in range(t.cpus):
         out.append({"ph": "M", "pid": 0, "tid": c, "name": "thread_name", "args": {"name": f"CPU {c}"}})
         out.append({"ph": "M", "pid": 0, "tid": c, "name": "thread_sort_index", "args": {"sort_index": c}})
     poll_slices = {}  # id(poll_begin event) -> its slice
+    task_names = {e["task"]: t.names.get(e["a"], "task") for e in t.events if e["kind"] == "poll_begin"}
     for cpu, evs in sorted(per_cpu(t).items()):
         first, last = evs[0]["tsc"], evs[-1]["tsc"]
         stack = []  # open slices: [begin kind, begin event]
+        seen = set()  # begin kinds met so far on this CPU
 
-        def close(begin_kind, b, end_tsc, suffix=""):
-            name = t.name(b) if begin_kind == "poll_begin" else SLICES[begin_kind][1]
+        def close(begin_kind, b, end_tsc, suffix="", cut=False):
+            name = task_names.get(b["task"], "task") if begin_kind == "poll_begin" else SLICES[begin_kind][1]
             args = {}
             if b.get("task"):
                 args["task"] = hex(b["task"])
@@ -138,7 +140,8 @@ def to_chrome(t):
             if begin_kind == "poll_begin":
                 name = f"{name} {b['task']:#x}"
             s = {"ph": "X", "pid": 0, "tid": cpu, "name": name, "cat": begin_kind.split("_")[0],
-                 "ts": ts(b["tsc"]), "dur": round(max(0.0, t.us(end_tsc - b["tsc"])), 4), "args": args}
+                 "ts": us(ns(b["tsc"])), "dur": us(max(0, ns(end_tsc) - ns(b["tsc"]) - (EPS if cut else 0))),
+                 "args": args}
             out.append(s)
             if begin_kind == "poll_begin":
                 poll_slices[id(b)] = s
@@ -146,22 +149,29 @@ def to_chrome(t):
         for e in evs:
             k = e["kind"]
             if k in SLICES:
+                seen.add(k)
                 stack.append([k, e])
             elif k in ENDS:
                 begin = ENDS[k]
                 at = next((i for i in range(len(stack) - 1, -1, -1) if stack[i][0] == begin), None)
                 if at is None:
-                    if not stack:  # the ring began inside this slice
+                    # No begin of this kind yet: the ring began inside this slice, which
+                    # then encloses everything still open. Otherwise it is the end of a
+                    # system call that blocked (its slice was cut at its poll's end).
+                    if begin not in seen:
+                        while stack:
+                            bk, b = stack.pop()
+                            close(bk, b, e["tsc"], " (blocked)", cut=True)
                         close(begin, dict(e, tsc=first, a=e["a"] if begin != "poll_begin" else -1), e["tsc"])
                     continue
                 while len(stack) > at + 1:  # inner slices left open (a syscall that blocked)
                     bk, b = stack.pop()
-                    close(bk, b, e["tsc"], " (blocked)")
+                    close(bk, b, e["tsc"], " (blocked)", cut=True)
                 bk, b = stack.pop()
                 close(bk, b, e["tsc"])
             elif k == "wake":
                 out.append({"ph": "X", "pid": 0, "tid": cpu, "name": f"wake {e['task']:#x} -> CPU {e['a']}",
-                            "cat": "wake", "ts": ts(e["tsc"]), "dur": 2 * EPS, "args": {"task": hex(e["task"])}})
+                            "cat": "wake", "ts": us(ns(e["tsc"])), "dur": us(2 * EPS), "args": {"task": hex(e["task"])}})
             elif k in INSTANTS:
                 args = {"a": e["a"], "b": e["b"]}
                 if e["task"]:
@@ -170,18 +180,18 @@ def to_chrome(t):
                         "timers_fired": f"{e['a']} timers fired",
                         "migrate": f"migrate {e['task']:#x} {e['a']}->{e['b']}"}.get(k, k)
                 out.append({"ph": "i", "s": "t", "pid": 0, "tid": cpu, "name": name, "cat": k,
-                            "ts": ts(e["tsc"]), "args": args})
+                            "ts": us(ns(e["tsc"])), "args": args})
         while stack:
             bk, b = stack.pop()
-            close(bk, b, last)
+            close(bk, b, last, cut=bool(stack))
     flow = 0
     for w, p in wake_targets(t):
         if p is None or id(p) not in poll_slices:
             continue
         flow += 1
         common = {"name": "wake", "cat": "wake", "id": flow, "pid": 0}
-        out.append(dict(common, ph="s", tid=w["cpu"], ts=round(ts(w["tsc"]) + EPS, 4)))
-        out.append(dict(common, ph="f", bp="e", tid=p["cpu"], ts=round(ts(p["tsc"]) + EPS, 4)))
+        out.append(dict(common, ph="s", tid=w["cpu"], ts=us(ns(w["tsc"]) + EPS)))
+        out.append(dict(common, ph="f", bp="e", tid=p["cpu"], ts=us(ns(p["tsc"]) + EPS)))
     return {"traceEvents": out, "displayTimeUnit": "ns",
             "otherData": {"tsc_hz": t.tsc_hz, "classes": t.classes, "lost": t.lost}}
 
