@@ -118,7 +118,10 @@ pub(crate) struct Tracer {
 
 impl Tracer {
     pub(crate) const fn new() -> Tracer {
-        Tracer { mask: AtomicU32::new(0), sink: AtomicPtr::new(core::ptr::null_mut()) }
+        Tracer {
+            mask: AtomicU32::new(0),
+            sink: AtomicPtr::new(core::ptr::null_mut()),
+        }
     }
 
     /// Passes `ev()` to the sink if `class` is on: when off, one relaxed load and a
@@ -152,7 +155,8 @@ impl Tracer {
     fn set(&self, mask: u32, sink: Option<&'static dyn TraceSink>) {
         if let Some(s) = sink {
             // Leaks one pointer-sized box per call: tracing is switched a few times per boot.
-            let boxed: *mut &'static dyn TraceSink = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(s));
+            let boxed: *mut &'static dyn TraceSink =
+                alloc::boxed::Box::into_raw(alloc::boxed::Box::new(s));
             self.sink.store(boxed, Ordering::Release);
         }
         self.mask.store(mask, Ordering::Relaxed);
@@ -215,7 +219,11 @@ mod tests {
         async fn wait(&self) {
             core::future::poll_fn(|cx| {
                 self.waker.register(cx.waker());
-                if self.open.load(Ordering::Acquire) { core::task::Poll::Ready(()) } else { core::task::Poll::Pending }
+                if self.open.load(Ordering::Acquire) {
+                    core::task::Poll::Ready(())
+                } else {
+                    core::task::Poll::Pending
+                }
             })
             .await
         }
@@ -231,7 +239,10 @@ mod tests {
         let exec = rt.executor();
         let sink = log();
         exec.set_trace(0, Some(sink));
-        assert_eq!(wait_for(exec.spawn_on(1, async { 5 }), Duration::from_secs(10)), Some(5));
+        assert_eq!(
+            wait_for(exec.spawn_on(1, async { 5 }), Duration::from_secs(10)),
+            Some(5)
+        );
         assert!(sink.0.lock().unwrap().is_empty());
     }
 
@@ -244,7 +255,12 @@ mod tests {
         let sink = log();
         exec.set_trace(class::POLL | class::WAKE, Some(sink));
         let gate: &'static Gate = Box::leak(Box::new(Gate::default()));
-        let opts = SpawnOptions { cpu: Some(1), pinned: true, name: "waiter", ..Default::default() };
+        let opts = SpawnOptions {
+            cpu: Some(1),
+            pinned: true,
+            name: "waiter",
+            ..Default::default()
+        };
         let waiter = exec.spawn_with(opts, gate.wait());
         std::thread::sleep(Duration::from_millis(20));
         let waker = exec.spawn_on(0, async move { gate.open() });
@@ -255,20 +271,37 @@ mod tests {
         let id = ev
             .iter()
             .find_map(|(_, e)| match e {
-                Event::PollBegin { task, name: "waiter" } => Some(*task),
+                Event::PollBegin {
+                    task,
+                    name: "waiter",
+                } => Some(*task),
                 _ => None,
             })
             .expect("waiter polled");
         let wake = ev
             .iter()
-            .position(|(c, e)| *c == 0 && *e == Event::Wake { task: id, target: 1 })
+            .position(|(c, e)| {
+                *c == 0
+                    && *e
+                        == Event::Wake {
+                            task: id,
+                            target: 1,
+                        }
+            })
             .expect("wake of the waiter on cpu0");
         let polls: Vec<_> = ev[wake..]
             .iter()
             .filter(|(_, e)| matches!(e, Event::PollBegin { task, .. } if *task == id))
             .collect();
         assert_eq!(polls.first().map(|p| p.0), Some(1), "{ev:?}");
-        assert!(ev.iter().any(|(c, e)| *c == 1 && *e == Event::PollEnd { task: id, ready: true }));
-        assert!(ev.iter().all(|(_, e)| e.class() & (class::POLL | class::WAKE) != 0));
+        assert!(ev.iter().any(|(c, e)| *c == 1
+            && *e
+                == Event::PollEnd {
+                    task: id,
+                    ready: true
+                }));
+        assert!(ev
+            .iter()
+            .all(|(_, e)| e.class() & (class::POLL | class::WAKE) != 0));
     }
 }

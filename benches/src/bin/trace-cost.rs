@@ -32,7 +32,13 @@ impl TraceSink for RingSink {
             Event::Wake { task, target } => (Kind::Wake, task.get(), target as u32),
             _ => (Kind::Steal, 0, 0),
         };
-        self.0.push(&Record { tsc: tsc(), kind, task, a, b: 0 });
+        self.0.push(&Record {
+            tsc: tsc(),
+            kind,
+            task,
+            a,
+            b: 0,
+        });
     }
 }
 
@@ -67,9 +73,16 @@ fn main() {
     let (_, exec) = HostPlatform::executor(1);
     let sink: &'static RingSink = Box::leak(Box::new(RingSink(Ring::new(16384))));
     if on {
-        exec.set_trace(class::POLL | class::WAKE | class::TIMER | class::STEAL | class::IDLE, Some(sink));
+        exec.set_trace(
+            class::POLL | class::WAKE | class::TIMER | class::STEAL | class::IDLE,
+            Some(sink),
+        );
     }
     let done = workload(exec);
     assert_eq!(done, TASKS);
-    println!("trace {}: {TASKS} tasks x {YIELDS} yields, {} events recorded", if on { "on" } else { "off" }, sink.0.pushed());
+    println!(
+        "trace {}: {TASKS} tasks x {YIELDS} yields, {} events recorded",
+        if on { "on" } else { "off" },
+        sink.0.pushed()
+    );
 }

@@ -65,7 +65,11 @@ impl Classes {
         }
         let warning = (!unknown.is_empty()).then(|| {
             let valid: Vec<&str> = CLASS_NAMES.iter().map(|(n, _)| *n).collect();
-            format!("unknown trace class(es) {} ignored; valid: all, {}", unknown.join(","), valid.join(","))
+            format!(
+                "unknown trace class(es) {} ignored; valid: all, {}",
+                unknown.join(","),
+                valid.join(",")
+            )
         });
         (Classes(bits), warning)
     }
@@ -229,7 +233,13 @@ impl Record {
     /// Rebuilds a record from its three words; `None` for an unknown kind code.
     pub fn unpack(tsc: u64, meta: u64, task: u64) -> Option<Record> {
         let kind = Kind::from_code(meta as u8)?;
-        Some(Record { tsc, kind, task, a: (meta >> 8) as u32 & A_MAX, b: (meta >> 32) as u32 })
+        Some(Record {
+            tsc,
+            kind,
+            task,
+            a: (meta >> 8) as u32 & A_MAX,
+            b: (meta >> 32) as u32,
+        })
     }
 }
 
@@ -245,7 +255,16 @@ pub struct Line<'a> {
 impl fmt::Display for Line<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = self.record;
-        write!(f, "TRACE {} {:x} {} {:x} {} {}", self.cpu, r.tsc, r.kind.mnemonic(), r.task, r.a, r.b)
+        write!(
+            f,
+            "TRACE {} {:x} {} {:x} {} {}",
+            self.cpu,
+            r.tsc,
+            r.kind.mnemonic(),
+            r.task,
+            r.a,
+            r.b
+        )
     }
 }
 
@@ -258,7 +277,10 @@ mod tests {
     fn classes_parse() {
         assert_eq!(Classes::parse("all"), (Classes(ALL), None));
         assert_eq!(Classes::parse("off"), (Classes(0), None));
-        assert_eq!(Classes::parse("poll,wake,ipi,idle,timer,syscall,user,steal").0, Classes(ALL));
+        assert_eq!(
+            Classes::parse("poll,wake,ipi,idle,timer,syscall,user,steal").0,
+            Classes(ALL)
+        );
         assert_eq!(Classes::parse("wake,poll,").0, Classes(POLL | WAKE));
         let (c, w) = Classes::parse("poll,bogus,ipi");
         assert_eq!(c, Classes(POLL | IPI));
@@ -287,10 +309,19 @@ mod tests {
 
     #[test]
     fn record_pack_and_line() {
-        let r = Record { tsc: 0xabc, kind: Kind::Migrate, task: 0x20001, a: 3, b: u32::MAX };
+        let r = Record {
+            tsc: 0xabc,
+            kind: Kind::Migrate,
+            task: 0x20001,
+            a: 3,
+            b: u32::MAX,
+        };
         assert_eq!(Record::unpack(r.tsc, r.meta(), r.task), Some(r));
         let big = Record { a: u32::MAX, ..r };
         assert_eq!(Record::unpack(0, big.meta(), 0).unwrap().a, A_MAX);
-        assert_eq!(Line { cpu: 2, record: &r }.to_string(), "TRACE 2 abc migrate 20001 3 4294967295");
+        assert_eq!(
+            Line { cpu: 2, record: &r }.to_string(),
+            "TRACE 2 abc migrate 20001 3 4294967295"
+        );
     }
 }

@@ -23,9 +23,14 @@ use kcore::trace::{self as fmt, ring::Ring, Classes, Kind, Line, Record};
 
 // One mask for both halves: the command line's classes are the executor's bits.
 const _: () = assert!(
-    fmt::POLL == class::POLL && fmt::WAKE == class::WAKE && fmt::IPI == class::IPI
-        && fmt::IDLE == class::IDLE && fmt::TIMER == class::TIMER && fmt::SYSCALL == class::SYSCALL
-        && fmt::USER == class::USER && fmt::STEAL == class::STEAL
+    fmt::POLL == class::POLL
+        && fmt::WAKE == class::WAKE
+        && fmt::IPI == class::IPI
+        && fmt::IDLE == class::IDLE
+        && fmt::TIMER == class::TIMER
+        && fmt::SYSCALL == class::SYSCALL
+        && fmt::USER == class::USER
+        && fmt::STEAL == class::STEAL
 );
 
 /// Records kept per CPU (the newest; older ones are overwritten). 32 bytes each.
@@ -51,7 +56,9 @@ impl TraceSink for KernelSink {
             Event::Wake { task, target } => (Kind::Wake, task.get(), target as u32, 0),
             Event::TimersFired { count } => (Kind::TimersFired, 0, count as u32, 0),
             Event::Steal => (Kind::Steal, 0, 0, 0),
-            Event::Migrate { task, from, to } => (Kind::Migrate, task.get(), from as u32, to as u32),
+            Event::Migrate { task, from, to } => {
+                (Kind::Migrate, task.get(), from as u32, to as u32)
+            }
             Event::IdlePollBegin => (Kind::IdlePollBegin, 0, 0, 0),
             Event::IdlePollEnd => (Kind::IdlePollEnd, 0, 0, 0),
         };
@@ -107,7 +114,13 @@ pub fn task_event(kind: Kind, a: u32, b: u32) {
 #[inline(never)]
 fn record(kind: Kind, task: u64, a: u32, b: u32) {
     if let Some(ring) = RINGS.get().and_then(|r| r.get(cpu_id())) {
-        ring.push(&Record { tsc: rdtsc(), kind, task, a, b });
+        ring.push(&Record {
+            tsc: rdtsc(),
+            kind,
+            task,
+            a,
+            b,
+        });
     }
 }
 
@@ -119,7 +132,10 @@ pub fn pushed(cpu: usize) -> u64 {
 /// `cpu`'s records from sequence number `from` on that are still kept (see
 /// `Ring::read_from`).
 pub fn read(cpu: usize, from: u64) -> Vec<Record> {
-    RINGS.get().and_then(|r| r.get(cpu)).map_or(Vec::new(), |r| r.read_from(from).0)
+    RINGS
+        .get()
+        .and_then(|r| r.get(cpu))
+        .map_or(Vec::new(), |r| r.read_from(from).0)
 }
 
 /// Stops tracing and prints every ring, oldest record first, between a `TRACEINFO`
@@ -127,9 +143,15 @@ pub fn read(cpu: usize, from: u64) -> Vec<Record> {
 /// Nothing if tracing is off.
 pub fn dump() {
     let was = classes();
-    let Some(rings) = RINGS.get().filter(|_| !was.is_empty()) else { return };
+    let Some(rings) = RINGS.get().filter(|_| !was.is_empty()) else {
+        return;
+    };
     enable(Classes(0));
-    kprintln!("TRACEINFO tsc_hz={} cpus={} classes={was} capacity={CAPACITY}", time::tsc_hz(), rings.len());
+    kprintln!(
+        "TRACEINFO tsc_hz={} cpus={} classes={was} capacity={CAPACITY}",
+        time::tsc_hz(),
+        rings.len()
+    );
     for (i, n) in NAMES.iter().enumerate() {
         if let Some(n) = n.get() {
             kprintln!("TRACENAME {i} {n}");

@@ -39,7 +39,10 @@ impl Ring {
     /// A ring of `capacity` slots, rounded up to a power of two (at least 2).
     pub fn new(capacity: usize) -> Ring {
         let cap = capacity.max(2).next_power_of_two();
-        Ring { head: AtomicU64::new(0), slots: (0..cap).map(|_| Slot::default()).collect() }
+        Ring {
+            head: AtomicU64::new(0),
+            slots: (0..cap).map(|_| Slot::default()).collect(),
+        }
     }
 
     /// How many records it keeps.
@@ -90,7 +93,11 @@ impl Ring {
         if s.seq.load(Acquire) != n + 1 {
             return None;
         }
-        let (tsc, meta, task) = (s.tsc.load(Relaxed), s.meta.load(Relaxed), s.task.load(Relaxed));
+        let (tsc, meta, task) = (
+            s.tsc.load(Relaxed),
+            s.meta.load(Relaxed),
+            s.task.load(Relaxed),
+        );
         // Acquire fence: if a rewrite's field stores were seen above, the re-read sees
         // at least its seq = 0 (pairs with the writer's Release fence).
         fence(Acquire);
@@ -108,7 +115,13 @@ mod tests {
     use std::sync::Arc;
 
     fn rec(i: u64) -> Record {
-        Record { tsc: i, kind: Kind::Wake, task: i * 3, a: (i % 7) as u32, b: i as u32 }
+        Record {
+            tsc: i,
+            kind: Kind::Wake,
+            task: i * 3,
+            a: (i % 7) as u32,
+            b: i as u32,
+        }
     }
 
     #[test]

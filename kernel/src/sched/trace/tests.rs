@@ -48,20 +48,32 @@ fn attempt(a: usize, b: usize) -> Result<Option<()>, alloc::string::String> {
     OPEN.store(false, Ordering::Relaxed);
     WAITER_ID.store(0, Ordering::Relaxed);
     let (from_a, from_b) = (pushed(a), pushed(b));
-    let waiter = spawn_on(b, poll_fn(|cx| {
-        if let Some(info) = executor::task_info(cx.waker()) {
-            WAITER_ID.store(info.id.get(), Ordering::Release);
-        }
-        WAITER.register(cx.waker());
-        if OPEN.load(Ordering::Acquire) { Poll::Ready(()) } else { Poll::Pending }
-    }));
+    let waiter = spawn_on(
+        b,
+        poll_fn(|cx| {
+            if let Some(info) = executor::task_info(cx.waker()) {
+                WAITER_ID.store(info.id.get(), Ordering::Release);
+            }
+            WAITER.register(cx.waker());
+            if OPEN.load(Ordering::Acquire) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        }),
+    );
     // Wait (up to a second) for b to poll the waiter and then halt.
     let deadline = rdtsc() + time::ns_to_cycles(1_000_000_000);
     let halted = loop {
         let id = WAITER_ID.load(Ordering::Acquire);
         let v = read(b, from_b);
-        let end = find(&v, 0, |r| r.kind == Kind::PollEnd && r.task == id && id != 0);
-        if end.and_then(|e| find(&v, e, |r| r.kind == Kind::HaltBegin)).is_some() {
+        let end = find(&v, 0, |r| {
+            r.kind == Kind::PollEnd && r.task == id && id != 0
+        });
+        if end
+            .and_then(|e| find(&v, e, |r| r.kind == Kind::HaltBegin))
+            .is_some()
+        {
             break true;
         }
         if rdtsc() > deadline {
@@ -78,21 +90,44 @@ fn attempt(a: usize, b: usize) -> Result<Option<()>, alloc::string::String> {
     let id = WAITER_ID.load(Ordering::Acquire);
     let (va, vb) = (read(a, from_a), read(b, from_b));
     let wake = find(&va, 0, |r| r.kind == Kind::Wake && r.task == id);
-    let Some(w) = wake else { return Err(format!("no wake of task {id:#x} on cpu{a}: {va:?}")) };
-    check!(va[w].a == b as u32, "wake on cpu{a} names target cpu{} instead of cpu{b}", va[w].a);
+    let Some(w) = wake else {
+        return Err(format!("no wake of task {id:#x} on cpu{a}: {va:?}"));
+    };
+    check!(
+        va[w].a == b as u32,
+        "wake on cpu{a} names target cpu{} instead of cpu{b}",
+        va[w].a
+    );
     let Some(s) = find(&va, w, |r| r.kind == Kind::IpiSend && r.a == b as u32) else {
         return Ok(None); // b was awake at the wake: no IPI needed
     };
-    let polls: Vec<usize> = (0..vb.len()).filter(|&i| vb[i].kind == Kind::PollBegin && vb[i].task == id).collect();
-    check!(polls.len() == 2, "task {id:#x} polled {} times on cpu{b}, expected 2: {vb:?}", polls.len());
+    let polls: Vec<usize> = (0..vb.len())
+        .filter(|&i| vb[i].kind == Kind::PollBegin && vb[i].task == id)
+        .collect();
+    check!(
+        polls.len() == 2,
+        "task {id:#x} polled {} times on cpu{b}, expected 2: {vb:?}",
+        polls.len()
+    );
     let p = polls[1];
-    let recv = (0..p).rev().find(|&i| vb[i].kind == Kind::IpiRecv && vb[i].tsc >= va[s].tsc);
-    let Some(r) = recv else { return Err(format!("no ipi_recv on cpu{b} before its poll of {id:#x}: {vb:?}")) };
+    let recv = (0..p)
+        .rev()
+        .find(|&i| vb[i].kind == Kind::IpiRecv && vb[i].tsc >= va[s].tsc);
+    let Some(r) = recv else {
+        return Err(format!(
+            "no ipi_recv on cpu{b} before its poll of {id:#x}: {vb:?}"
+        ));
+    };
     let Some(h) = find(&vb[..p], r, |x| x.kind == Kind::HaltEnd) else {
-        return Err(format!("no halt_end on cpu{b} between the IPI and the poll: {vb:?}"));
+        return Err(format!(
+            "no halt_end on cpu{b} between the IPI and the poll: {vb:?}"
+        ));
     };
     let tsc = [va[w].tsc, va[s].tsc, vb[r].tsc, vb[h].tsc, vb[p].tsc];
-    check!(tsc.windows(2).all(|x| x[0] <= x[1]), "wake, ipi_send, ipi_recv, halt_end, poll_begin out of order: {tsc:?}");
+    check!(
+        tsc.windows(2).all(|x| x[0] <= x[1]),
+        "wake, ipi_send, ipi_recv, halt_end, poll_begin out of order: {tsc:?}"
+    );
     crate::kprintln!(
         "    (cpu{a} wake -> ipi_send {} cycles -> cpu{b} ipi_recv {} -> halt_end {} -> poll_begin {})",
         tsc[1] - tsc[0], tsc[2] - tsc[1], tsc[3] - tsc[2], tsc[4] - tsc[3]
