@@ -1,4 +1,4 @@
-# mello: make run | make test | make bench | make iso | make debug | make clean
+# mello: make run | make test | make bench | make trace | make iso | make debug | make clean
 #
 # Variables: SMP (default 8), MEM (512M), ACCEL (tcg|kvm), CMDLINE (run),
 #            LIMINE_DIR (for make iso), SMP_LIST (CPU counts for make test).
@@ -17,7 +17,7 @@ INITRD     := $(BUILD)/initrd.cpio
 USR_BINS    = $(shell ls usr/src/bin/*.rs 2>/dev/null | xargs -n1 basename 2>/dev/null | sed 's/\.rs$$//')
 MKINITRD   := target/release/mkinitrd
 
-.PHONY: all deps toolchain kernel usr initrd run test test-host test-qemu bench bench-compare experiment bench-host iso debug clean
+.PHONY: all deps toolchain kernel usr initrd run test test-host test-qemu bench bench-compare experiment bench-host trace iso debug clean
 
 all: kernel initrd
 
@@ -76,6 +76,16 @@ experiment: all
 
 bench-host:
 	cargo run --release -p benches --bin executor-bench
+
+# Scheduler trace of one benchmark (docs/benchmarking.md, "Scheduler trace"): boots once
+# with bench=$(ONLY) trace=$(TRACE_CLASSES) (hard timeout), keeps the serial log, converts it.
+TRACE_CLASSES ?= all
+trace: deps all
+	@test -n "$(ONLY)" || { echo "usage: make trace ONLY=<benchmark> [TRACE_CLASSES=poll,wake,...] [SMP=n]"; exit 2; }
+	@mkdir -p $(BUILD)/trace
+	@TIMEOUT=$${TRACE_TIMEOUT:-300} boot/qemu.sh $(KERNEL) $(INITRD) "bench=$(ONLY) trace=$(TRACE_CLASSES)" \
+		>$(BUILD)/trace/$(ONLY).log 2>&1; rc=$$?; [ $$rc = 33 ] || echo "make trace: QEMU exited with $$rc (log: $(BUILD)/trace/$(ONLY).log)"
+	python3 benches/runner/trace.py $(BUILD)/trace/$(ONLY).log --json $(BUILD)/trace/$(ONLY).json --report $(BUILD)/trace/$(ONLY).txt
 
 iso: kernel initrd
 	@boot/make-iso.sh "$(LIMINE_DIR)" $(KERNEL) $(INITRD) $(BUILD)/mello.iso

@@ -80,6 +80,8 @@ pub struct Executor {
     /// Bit `i` set while CPU `i` (< 64) is in `idle`. Only a hint, for waking a thief when
     /// work piles up; correctness never depends on it (the per-CPU `sleeping` does that).
     pub(crate) idle_mask: AtomicU64,
+    /// Scheduler-trace mask and sink (`trace.rs`).
+    pub(crate) tracer: crate::trace::Tracer,
 }
 
 /// `PerCpu::programmed` after [`Executor::timer_clobbered`]: matches no deadline the
@@ -115,6 +117,7 @@ impl Executor {
             next_id: AtomicU64::new(1),
             next_home: AtomicUsize::new(0),
             idle_mask: AtomicU64::new(0),
+            tracer: crate::trace::Tracer::new(),
         }))
     }
 
@@ -318,6 +321,7 @@ impl Executor {
             // (Release) publishes the new home to whoever pops it, and later wakers read
             // it after an Acquire of the state the next poll released.
             task.header().home.store(to, Ordering::Relaxed);
+            self.trace(crate::trace::class::STEAL, || crate::Event::Migrate { task: task.header().id, from, to });
             self.cpus[to].queues.push(task);
             moved += 1;
         }

@@ -84,6 +84,7 @@ impl Executor {
         let n = pc.timers.fire(self.now());
         if n > 0 {
             pc.stats.local.timers_fired.fetch_add(n as u64, Ordering::Relaxed);
+            self.trace(crate::trace::class::TIMER, || crate::Event::TimersFired { count: n });
         }
         n
     }
@@ -94,6 +95,7 @@ impl Executor {
             return false;
         }
         bump_local(&self.cpus[cpu].stats.local.steals);
+        self.trace(crate::trace::class::STEAL, || crate::Event::Steal);
         true
     }
 
@@ -122,13 +124,16 @@ impl Executor {
         }
         let mut now = start;
         if until > start {
+            self.trace(crate::trace::class::IDLE, || crate::Event::IdlePollBegin);
             loop {
                 if !keep_going() {
                     add_local(&local.poll_ticks, now - start);
+                    self.trace(crate::trace::class::IDLE, || crate::Event::IdlePollEnd);
                     return;
                 }
                 if self.has_work(cpu) {
                     add_local(&local.poll_ticks, now - start);
+                    self.trace(crate::trace::class::IDLE, || crate::Event::IdlePollEnd);
                     bump_local(&local.poll_hits);
                     policy.record(&pc.idle_state, tpu, IdleOutcome::PollHit { waited: now - start });
                     return;
@@ -140,6 +145,7 @@ impl Executor {
                 now = self.now();
             }
             add_local(&local.poll_ticks, now - start);
+            self.trace(crate::trace::class::IDLE, || crate::Event::IdlePollEnd);
         }
         let polled = now - start;
 
@@ -193,8 +199,10 @@ impl Executor {
         // SAFETY: `task` keeps its reference for the whole poll.
         let waker = unsafe { borrowed_waker(&task) };
         let mut cx = Context::from_waker(&waker);
+        self.trace(crate::trace::class::POLL, || crate::Event::PollBegin { task: hdr.id, name: hdr.name });
         // SAFETY: we hold RUNNING, so nobody else touches the stage.
         let res = unsafe { (hdr.vtable.poll)(task.as_ptr(), &mut cx) };
+        self.trace(crate::trace::class::POLL, || crate::Event::PollEnd { task: hdr.id, ready: res.is_ready() });
         pc.current.store(0, Ordering::Relaxed);
         bump_local(&pc.stats.local.polls);
         match res {

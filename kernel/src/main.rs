@@ -122,6 +122,10 @@ extern "C" fn kmain_on_stack(_: u64) -> ! {
     sched::init(smp::count());
     sched::tunables::apply(cmd.tunables);
     log::info!("tunables: {}", sched::tunables::describe());
+    if !cmd.trace.is_empty() {
+        sched::trace::enable(cmd.trace);
+        log::info!("scheduler trace on: {} ({} records per CPU, dumped at the end)", cmd.trace, sched::trace::CAPACITY);
+    }
     console::serial::init_input();
     // Every vector the hardware may raise now has a handler: interrupts on for good
     // (AP bring-up needs them, e.g. for the trampoline's TLB shootdown).

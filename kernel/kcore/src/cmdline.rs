@@ -1,5 +1,6 @@
 //! Kernel command-line parsing: mode (`run`, `test[=filter]`, `bench=name`),
-//! log level (`log=level`) and the scheduler's tunables (`steal=half`, `idle=poll:50`,
+//! log level (`log=level`), scheduler trace classes (`trace=...`, see [`crate::trace`])
+//! and the scheduler's tunables (`steal=half`, `idle=poll:50`,
 //! ...: see [`crate::tunables`]).
 //!
 //! The command line comes from the boot loader as raw bytes and may be
@@ -98,6 +99,8 @@ pub struct Cmdline {
     pub log: LogLevel,
     /// Scheduler tunables (defaults where not given or not valid).
     pub tunables: Tunables,
+    /// Scheduler trace classes (`trace=all`, `trace=poll,wake,...`; off by default).
+    pub trace: crate::trace::Classes,
     /// Problems found while parsing, one human-readable line each.
     pub warnings: Vec<String>,
 }
@@ -108,6 +111,7 @@ impl Default for Cmdline {
             mode: Mode::Run,
             log: LogLevel::Info,
             tunables: Tunables::default(),
+            trace: crate::trace::Classes::default(),
             warnings: Vec::new(),
         }
     }
@@ -197,6 +201,11 @@ impl Cmdline {
                         Some(format!("bad log level '{}', using info", quote(v)))
                     }
                 };
+            }
+            ("trace", Some(v)) => {
+                let (classes, warning) = crate::trace::Classes::parse(v);
+                self.trace = classes;
+                return warning;
             }
             _ => return Some(format!("ignored unknown option '{}'", quote(token))),
         };
@@ -297,6 +306,17 @@ mod tests {
         );
         assert_eq!(p("log=debug log=trace").log, LogLevel::Trace);
         assert!(LogLevel::Error < LogLevel::Trace);
+    }
+
+    #[test]
+    fn trace_classes() {
+        use crate::trace::{Classes, ALL, IPI, POLL};
+        assert_eq!(p("bench=x").trace, Classes(0));
+        assert_eq!(p("bench=x trace=all").trace, Classes(ALL));
+        let c = p("trace=poll,ipi,nope");
+        assert_eq!(c.trace, Classes(POLL | IPI));
+        assert_eq!(c.warnings.len(), 1);
+        assert!(c.warnings[0].contains("nope"));
     }
 
     #[test]

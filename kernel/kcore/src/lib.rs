@@ -16,7 +16,8 @@
 //! Modules: [`cmdline`] (kernel command line), [`ipc`] (IPC ports),
 //! [`elf`] (user ELF validation), [`initrd`] (cpio newc archives),
 //! [`uptr`] (user pointer range checks), [`lockorder`] (lock ranking model),
-//! [`tunables`] (scheduler policies chosen at boot or run time).
+//! [`tunables`] (scheduler policies chosen at boot or run time),
+//! [`trace`] (scheduler trace classes, records and per-CPU rings).
 
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
@@ -30,6 +31,7 @@ pub mod initrd;
 pub mod ipc;
 pub mod lockorder;
 pub mod tunables;
+pub mod trace;
 pub mod uptr;
 
 #[cfg(test)]

@@ -203,6 +203,7 @@ pub fn run(name: &str) -> ! {
             }
         }
     }
+    crate::sched::trace::dump();
     if failed > 0 {
         kprintln!("bench: {failed} benchmark(s) failed");
         exit(ExitCode::Failure)

@@ -43,7 +43,7 @@ macro_rules! check {
 }
 
 /// Every test suite, in run order.
-const ALL: &[&[KTest]] = &[crate::mm::tests::TESTS, crate::console::tests::TESTS, crate::sync::tests::TESTS, crate::sched::tests::TESTS, crate::sched::policy_tests::TESTS, crate::proc::tests::TESTS];
+const ALL: &[&[KTest]] = &[crate::mm::tests::TESTS, crate::console::tests::TESTS, crate::sync::tests::TESTS, crate::sched::tests::TESTS, crate::sched::policy_tests::TESTS, crate::sched::trace::tests::TESTS, crate::proc::tests::TESTS];
 
 /// Tests that crash the kernel on purpose, run only when the filter names them
 /// (`test=deliberate::...`): the runner checks the panic report they produce.
@@ -110,6 +110,7 @@ pub fn run(filter: Option<&str>) -> ! {
 }
 
 fn finish() -> ! {
+    crate::sched::trace::dump();
     crate::metrics::print_summary();
     let (p, f, s) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed), SKIPPED.load(Ordering::Relaxed));
     kprintln!("kernel tests: {p} passed, {f} failed, {s} skipped");

@@ -7,6 +7,8 @@ use super::{exec, syscall, Shared, State};
 use crate::arch::user::{enter_user, Trap, UserContext};
 use crate::mm::uspace::AddressSpace;
 use crate::sched;
+use crate::sched::trace::task_event;
+use kcore::trace::Kind;
 use abi::wait::{signal_status, SIGFPE, SIGILL, SIGKILL, SIGSEGV};
 use abi::Errno;
 use alloc::boxed::Box;
@@ -137,6 +139,18 @@ impl Thread {
     }
 }
 
+/// Awaits system call `nr`'s `dispatch` between its trace enter and exit events.
+async fn traced(nr: u64, dispatch: impl core::future::Future<Output = Next>) -> Next {
+    task_event(Kind::SyscallEnter, nr as u32, 0);
+    let next = dispatch.await;
+    let ret = match next {
+        Next::Return(v) | Next::Respawn(v) => v as u32,
+        Next::Exit(status) => status as u32,
+    };
+    task_event(Kind::SyscallExit, nr as u32, ret);
+    next
+}
+
 /// Kills a process for a fault it took, with a line on the console saying why.
 fn fatal(t: &Thread, vector: u8, error: u64, addr: u64) -> i32 {
     let signal = match vector {
@@ -173,7 +187,9 @@ async fn run(mut t: Box<Thread>) {
         t.proc.set_state(State::Running);
         let me = crate::arch::cpu_id();
         let timer = sched::exec().next_deadline(me).map_or(t.slice_end, |d| d.min(t.slice_end));
+        task_event(Kind::UserEnter, 0, 0);
         let (mut trap, rearmed) = enter_user(&mut t.ctx, timer);
+        task_event(Kind::UserExit, t.ctx.frame.vector as u32, 0);
         if matches!(trap, Trap::Exception { vector: 6, .. }) && t.int80_from_ud() {
             trap = Trap::Syscall;
         }
@@ -181,7 +197,7 @@ async fn run(mut t: Box<Thread>) {
             sched::exec().timer_clobbered(me);
         }
         match trap {
-            Trap::Syscall => match syscall::dispatch(&mut t).await {
+            Trap::Syscall => match traced(t.ctx.frame.rax, syscall::dispatch(&mut t)).await {
                 Next::Return(v) => t.ctx.frame.rax = v as u64,
                 Next::Exit(status) => break status,
                 Next::Respawn(v) => {

@@ -9,6 +9,7 @@ pub mod tunables;
 pub mod tests;
 #[allow(dead_code)]
 pub mod policy_tests;
+pub mod trace;
 
 use crate::arch::{apic, trap};
 use crate::metrics;
@@ -23,11 +24,13 @@ pub fn init(cpus: usize) {
     crate::mm::tlb::init();
     trap::set_handler(apic::TIMER_VECTOR, |_| {
         apic::timer_fired();
+        trace::event(kcore::trace::Kind::TimerIrq, 0, 0, 0);
         metrics::timer_tick(crate::arch::cpu_id());
         apic::eoi();
     });
     trap::set_handler(apic::RESCHEDULE_VECTOR, |_| {
         metrics::ipis_received(crate::arch::cpu_id());
+        trace::event(kcore::trace::Kind::IpiRecv, 0, 0, 0);
         apic::eoi();
     });
 }
