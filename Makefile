@@ -16,6 +16,7 @@ BUILD      := build
 INITRD     := $(BUILD)/initrd.cpio
 USR_BINS    = $(shell ls usr/src/bin/*.rs 2>/dev/null | xargs -n1 basename 2>/dev/null | sed 's/\.rs$$//')
 MKINITRD   := target/release/mkinitrd
+MKBADELF   := target/release/mkbadelf
 
 .PHONY: all deps toolchain kernel usr initrd run test test-host test-qemu bench bench-compare bench-host iso debug clean
 
@@ -35,14 +36,16 @@ kernel: toolchain
 usr: toolchain
 	cargo build -p usr --target $(TARGET) --release
 
-$(MKINITRD): $(wildcard kernel/kcore/src/*.rs kernel/kcore/src/bin/*.rs)
-	cargo build -p kcore --features std --bin mkinitrd --release
+$(MKINITRD) $(MKBADELF): $(wildcard kernel/kcore/src/*.rs kernel/kcore/src/*/*.rs kernel/kcore/src/bin/*.rs)
+	cargo build -p kcore --features std --bin mkinitrd --bin mkbadelf --release
 
-# The initrd: every usr/ program plus kernel.sym (symbols for panic backtraces).
-initrd: kernel usr $(MKINITRD)
+# The initrd: every usr/ program, kernel.sym (symbols for panic backtraces) and the
+# hostile ELF files (bad_*) the tests exec.
+initrd: kernel usr $(MKINITRD) $(MKBADELF)
 	@mkdir -p $(BUILD)
 	$(MKINITRD) --ksyms $(KERNEL) $(BUILD)/kernel.sym
-	$(MKINITRD) $(INITRD) $(addprefix $(OUT)/,$(USR_BINS)) $(BUILD)/kernel.sym
+	$(MKBADELF) $(BUILD)/badelf
+	$(MKINITRD) $(INITRD) $(addprefix $(OUT)/,$(USR_BINS)) $(BUILD)/kernel.sym $(BUILD)/badelf/bad_*
 
 run: deps all
 	@echo "Booting mello: $(SMP) CPUs, $(MEM), $(ACCEL). Quit with Ctrl-A then X."
