@@ -18,7 +18,7 @@ USR_BINS    = $(shell ls usr/src/bin/*.rs 2>/dev/null | xargs -n1 basename 2>/de
 MKINITRD   := target/release/mkinitrd
 MKBADELF   := target/release/mkbadelf
 
-.PHONY: all deps toolchain kernel usr initrd run test test-host test-qemu bench bench-compare bench-host iso debug clean
+.PHONY: all deps toolchain kernel usr initrd run test test-host test-qemu fuzz bench bench-compare bench-host iso debug clean
 
 all: kernel initrd
 
@@ -56,6 +56,19 @@ test: deps all
 
 test-host:
 	cargo test
+
+# A long pass of the ring-3 system-call fuzzer (usr/src/bin/fuzz.rs) as the whole test
+# run (test=user:...; it ends the run with test_exit). SEED (default: from the clock,
+# printed), CALLS per process, PROCS, SMP; FUZZ_TIMEOUT in seconds.
+CALLS        ?= 100000
+PROCS        ?= 8
+FUZZ_TIMEOUT ?= 3600
+comma        := ,
+fuzz: deps all
+	@echo "Fuzzing: $(PROCS) processes x $(CALLS) calls, $(SMP) CPUs, seed $(if $(SEED),$(SEED),from the clock)"
+	@TIMEOUT=$(FUZZ_TIMEOUT) boot/qemu.sh $(KERNEL) $(INITRD) \
+	    "test=user:fuzz$(comma)calls=$(CALLS)$(comma)procs=$(PROCS)$(if $(SEED),$(comma)seed=$(SEED))"; \
+	    rc=$$?; [ $$rc = 33 ] || { echo "make fuzz: FAILED (QEMU exit status $$rc; 33 = passed)"; exit 1; }
 
 # Benchmarks in QEMU (see docs/benchmarking.md): RUNS=n and ONLY=<metric> optional.
 bench: all

@@ -25,6 +25,7 @@ pub const TESTS: &[KTest] = ktests![
     sse_state_per_thread,
     serial_read,
     no_frame_leak,
+    syscall_fuzz,
 ];
 
 /// Runs `/path argv...` and waits (bounded) for its exit status.
@@ -182,4 +183,14 @@ fn serial_read() -> TestResult {
 
 fn no_frame_leak() -> TestResult {
     passes("/t_leak", &["t_leak"], LONG)
+}
+
+/// The ring-3 system-call fuzzer, a bounded pass with a fixed seed (`make fuzz`
+/// runs long ones): it checks the answers, the frames and the process count
+/// itself; here, that it passed and left no process behind.
+fn syscall_fuzz() -> TestResult {
+    let procs = super::count();
+    passes("/fuzz", &["fuzz", "seed=13", "calls=1500", "procs=4"], LONG)?;
+    check!(super::count() == procs, "processes: {procs} before, {} after", super::count());
+    Ok(())
 }
