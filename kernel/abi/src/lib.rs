@@ -519,7 +519,8 @@ mod tests {
     fn from_ret_edges() {
         assert_eq!(Errno::from_ret(0), Ok(0));
         assert_eq!(Errno::from_ret(isize::MAX), Ok(isize::MAX as usize));
-        assert_eq!(Errno::from_ret(-1), Err(Errno::INVAL));
+        assert_eq!(Errno::from_ret(-1), Err(Errno::PERM));
+        assert_eq!(Errno::from_ret(-5), Err(Errno::INVAL)); // EIO: not in this ABI
         assert_eq!(Errno::from_ret(isize::MIN), Err(Errno::INVAL));
         assert_eq!(Errno::from_code(0), None);
         assert_eq!(Errno::from_code(i64::MIN), None);
