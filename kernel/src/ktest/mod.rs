@@ -51,13 +51,48 @@ const ALL: &[&[KTest]] = &[crate::mm::tests::TESTS, crate::console::tests::TESTS
 
 /// Tests that crash the kernel on purpose, run only when the filter names them
 /// (`test=deliberate::...`): the runner checks the panic report they produce.
-const DELIBERATE: &[KTest] = &[KTest { name: "deliberate::page_fault", run: deliberate_page_fault }];
+const DELIBERATE: &[KTest] = &[
+    KTest { name: "deliberate::page_fault", run: deliberate_page_fault },
+    KTest { name: "deliberate::hang", run: deliberate_hang },
+    KTest { name: "deliberate::hang_irqs_off", run: deliberate_hang_irqs_off },
+];
 
 /// Writes to an unmapped kernel address with no fixup: must panic with a report.
 #[inline(never)]
 fn deliberate_page_fault() -> TestResult {
     crate::arch::trap::unrecoverable_write(0xffff_d000_0bad_0000, 1);
     Err("the write to an unmapped address did not fault".into())
+}
+
+/// A task on cpu1 that never returns from poll: the watchdog must report it.
+fn deliberate_hang() -> TestResult {
+    hang_cpu1(false)
+}
+
+/// The same with interrupts disabled.
+fn deliberate_hang_irqs_off() -> TestResult {
+    hang_cpu1(true)
+}
+
+fn hang_cpu1(irqs_off: bool) -> TestResult {
+    if crate::smp::online() < 2 {
+        return Err("needs two CPUs (the watchdog runs on the other one)".into());
+    }
+    crate::sched::watchdog::set_limit(core::time::Duration::from_secs(1));
+    let opts = executor::SpawnOptions { priority: executor::Priority::Normal, cpu: Some(1), pinned: true, name: "deliberate-spin" };
+    crate::sched::exec().spawn_with(opts, async move { deliberate_spin(irqs_off) }).detach();
+    crate::sched::block_on(executor::sleep(core::time::Duration::from_secs(30)));
+    Err("the watchdog did not report the spinning task within 30 s".into())
+}
+
+#[inline(never)]
+fn deliberate_spin(irqs_off: bool) {
+    if irqs_off {
+        crate::arch::irq::disable();
+    }
+    loop {
+        core::hint::spin_loop();
+    }
 }
 
 static PASSED: AtomicUsize = AtomicUsize::new(0);

@@ -190,7 +190,7 @@ fn no_frame_leak() -> TestResult {
 /// itself; here, that it passed and left no process behind.
 fn syscall_fuzz() -> TestResult {
     let procs = super::count();
-    passes("/fuzz", &["fuzz", "seed=13", "calls=1500", "procs=4"], LONG)?;
+    passes("/fuzz", &["fuzz", "seed=13", "calls=3000", "procs=6"], LONG)?;
     check!(super::count() == procs, "processes: {procs} before, {} after", super::count());
     Ok(())
 }

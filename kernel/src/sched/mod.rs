@@ -6,6 +6,7 @@ pub mod balance;
 mod platform;
 #[allow(dead_code)]
 pub mod tests;
+pub mod watchdog;
 
 use crate::arch::{apic, trap};
 use crate::metrics;
