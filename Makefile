@@ -16,8 +16,9 @@ BUILD      := build
 INITRD     := $(BUILD)/initrd.cpio
 USR_BINS    = $(shell ls usr/src/bin/*.rs 2>/dev/null | xargs -n1 basename 2>/dev/null | sed 's/\.rs$$//')
 MKINITRD   := target/release/mkinitrd
+MKBADELF   := target/release/mkbadelf
 
-.PHONY: all deps toolchain kernel usr initrd run test test-host test-qemu bench bench-compare experiment bench-host trace iso debug clean
+.PHONY: all deps toolchain kernel usr initrd run test test-host test-qemu fuzz bench bench-compare experiment bench-host trace iso debug clean
 
 all: kernel initrd
 
@@ -35,14 +36,16 @@ kernel: toolchain
 usr: toolchain
 	cargo build -p usr --target $(TARGET) --release
 
-$(MKINITRD): $(wildcard kernel/kcore/src/*.rs kernel/kcore/src/bin/*.rs)
-	cargo build -p kcore --features std --bin mkinitrd --release
+$(MKINITRD) $(MKBADELF): $(wildcard kernel/kcore/src/*.rs kernel/kcore/src/*/*.rs kernel/kcore/src/bin/*.rs)
+	cargo build -p kcore --features std --bin mkinitrd --bin mkbadelf --release
 
-# The initrd: every usr/ program plus kernel.sym (symbols for panic backtraces).
-initrd: kernel usr $(MKINITRD)
+# The initrd: every usr/ program, kernel.sym (symbols for panic backtraces) and the
+# hostile ELF files (bad_*) the tests exec.
+initrd: kernel usr $(MKINITRD) $(MKBADELF)
 	@mkdir -p $(BUILD)
 	$(MKINITRD) --ksyms $(KERNEL) $(BUILD)/kernel.sym
-	$(MKINITRD) $(INITRD) $(addprefix $(OUT)/,$(USR_BINS)) $(BUILD)/kernel.sym
+	$(MKBADELF) $(BUILD)/badelf
+	$(MKINITRD) $(INITRD) $(addprefix $(OUT)/,$(USR_BINS)) $(BUILD)/kernel.sym $(BUILD)/badelf/bad_*
 
 run: deps all
 	@echo "Booting mello: $(SMP) CPUs, $(MEM), $(ACCEL). Quit with Ctrl-A then X."
@@ -53,6 +56,19 @@ test: deps all
 
 test-host:
 	cargo test
+
+# A long pass of the ring-3 system-call fuzzer (usr/src/bin/fuzz.rs) as the whole test
+# run (test=user:...; it ends the run with test_exit). SEED (default: from the clock,
+# printed), CALLS per process, PROCS, SMP; FUZZ_TIMEOUT in seconds.
+CALLS        ?= 100000
+PROCS        ?= 8
+FUZZ_TIMEOUT ?= 3600
+comma        := ,
+fuzz: deps all
+	@echo "Fuzzing: $(PROCS) processes x $(CALLS) calls, $(SMP) CPUs, seed $(if $(SEED),$(SEED),from the clock)"
+	@TIMEOUT=$(FUZZ_TIMEOUT) boot/qemu.sh $(KERNEL) $(INITRD) \
+	    "test=user:fuzz$(comma)calls=$(CALLS)$(comma)procs=$(PROCS)$(if $(SEED),$(comma)seed=$(SEED))"; \
+	    rc=$$?; [ $$rc = 33 ] || { echo "make fuzz: FAILED (QEMU exit status $$rc; 33 = passed)"; exit 1; }
 
 # Benchmarks in QEMU (see docs/benchmarking.md): RUNS=n, ONLY=<metric>, RT=1 (real-time
 # priority, root only) and PIN=<host CPUs> (taskset) optional. Debian's python3, where it

@@ -107,6 +107,23 @@ expect deliberate-fault "an unhandled kernel page fault is reported, not a reboo
     "test=deliberate::page_fault" "$initrd" \
     "KERNEL PANIC on cpu0: page fault at 0x" "write to unmapped page" "backtrace:" \
     "  #[0-9]+ +0xffffffff8[0-9a-f]+ .*deliberate"
+expect deliberate-hang "a task that never returns from poll is reported by the watchdog" 35 \
+    "test=deliberate::hang" "$initrd" \
+    "WATCHDOG \(cpu0\): cpu1 made no progress for [0-9]+ ms: task #[0-9]+ has not returned from poll; interrupts on" \
+    "WATCHDOG: cpu1 stuck for [0-9]+ ms in task 'deliberate-spin'" \
+    "  #0  +0xffffffff8[0-9a-f]+ kernel::ktest::deliberate_spin" \
+    "KERNEL PANIC on cpu1: watchdog: cpu1 hung"
+expect deliberate-hang-irqs-off "interrupts left off too long are reported by the watchdog" 35 \
+    "test=deliberate::hang_irqs_off" "$initrd" \
+    "WATCHDOG \(cpu0\): cpu1 made no progress .*interrupts off" \
+    "  #0  +0xffffffff8[0-9a-f]+ kernel::ktest::deliberate_spin" \
+    "KERNEL PANIC on cpu1: watchdog: cpu1 hung .*interrupts off"
+expect user-driven "a ring-3 program drives a test run and ends it with test_exit" 33 \
+    "test=user:fuzz,seed=5,calls=200,procs=2" "$initrd" \
+    "fuzz: seed=5 calls=200 procs=2" "test user \.\.\. ok" "kernel tests: 1 passed, 0 failed"
+expect user-driven-missing "a missing ring-3 test driver fails the run" 35 \
+    "test=user:no_such_program" "$initrd" \
+    "test user \.\.\. FAILED: starting /no_such_program" "kernel tests: 0 passed, 1 failed"
 
 echo
 for f in "${failures[@]}"; do echo "FAILED: $f"; done

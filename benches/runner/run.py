@@ -123,7 +123,8 @@ def accel_args(accel):
 def linux_benches(only):
     if not only:
         return list(LINUX_MAP)
-    return [l for l, ours in LINUX_MAP.items() if only in ours or only == l]
+    names = [n for n in only.split(",") if n]
+    return [l for l, ours in LINUX_MAP.items() if any(n in ours or n == l for n in names)]
 
 
 def linux_cmd(prefix, args, benches):

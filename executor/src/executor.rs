@@ -3,7 +3,7 @@
 
 use alloc::boxed::Box;
 use core::future::Future;
-use core::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use crate::hist::Log2Histogram;
 use crate::join::JoinHandle;
@@ -56,6 +56,9 @@ pub(crate) struct PerCpu {
     pub sleeping: AtomicBool,
     /// Id of the task being polled, 0 if none.
     pub current: AtomicU64,
+    /// Name field of that task's header; set before `current`, valid while it is
+    /// non-zero (see `current_task_name_here`).
+    pub current_name: AtomicPtr<&'static str>,
     pub timers: TimerQueue,
     /// Deadline last passed to `Platform::set_deadline` (`u64::MAX` = none). Owner-only.
     pub programmed: AtomicU64,
@@ -101,6 +104,7 @@ impl Executor {
                 queues: RunQueues::new(),
                 sleeping: AtomicBool::new(false),
                 current: AtomicU64::new(0),
+                current_name: AtomicPtr::new(core::ptr::null_mut()),
                 timers: TimerQueue::new(),
                 programmed: AtomicU64::new(u64::MAX),
                 idle_state: AtomicU64::new(0),
@@ -374,6 +378,21 @@ impl Executor {
     /// Platform ticks per microsecond (at least 1).
     pub(crate) fn ticks_per_us(&self) -> u64 {
         (self.platform.ticks_per_second() / 1_000_000).max(1)
+    }
+
+    /// The name of the task being polled on the calling CPU, if any: for an interrupt
+    /// handler (a watchdog's NMI) that stopped a poll and wants to say whose it was.
+    pub fn current_task_name_here(&self) -> Option<&'static str> {
+        let pc = self.cpus.get(self.platform.cpu_id())?;
+        if pc.current.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let p = pc.current_name.load(Ordering::Relaxed);
+        // SAFETY: `current` is non-zero, and we run on the CPU that set it, so we are
+        // inside that poll (or an interrupt of it, or just after it): the loop stores
+        // the name before `current` and clears `current` before it drops its reference,
+        // so the header is alive; `p` points at its `name`, never null once set.
+        (!p.is_null()).then(|| unsafe { *p })
     }
 
     /// The task being polled on `cpu`, if any.

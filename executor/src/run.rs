@@ -195,6 +195,7 @@ impl Executor {
             pc.stats.wake_latency.record_local(self.now().saturating_sub(stamp));
         }
         hdr.running_on.store(cpu, Ordering::Relaxed);
+        pc.current_name.store(&hdr.name as *const &'static str as *mut _, Ordering::Relaxed);
         pc.current.store(hdr.id.0, Ordering::Relaxed);
         // SAFETY: `task` keeps its reference for the whole poll.
         let waker = unsafe { borrowed_waker(&task) };

@@ -159,6 +159,9 @@ extern "C" fn kmain_on_stack(_: u64) -> ! {
         None => log::warn!("no initrd: /init and the ring-3 programs are unavailable (pass one with -initrd)"),
     }
     banner(info);
+    if !matches!(cmd.mode, Mode::Bench { .. }) {
+        sched::watchdog::start();
+    }
     match &cmd.mode {
         Mode::Test { filter } => ktest::run(filter.as_deref()),
         Mode::Bench { name } => bench::run(name),

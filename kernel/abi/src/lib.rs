@@ -70,8 +70,14 @@ pub mod nr {
     /// `stats(buf, len) -> bytes written`: fills a [`crate::Stats`]
     /// (a prefix of `min(len, size_of::<Stats>())` bytes).
     pub const STATS: u64 = 15;
-    /// Number of system calls; any number `>= NR_SYSCALLS` returns `NOSYS`.
-    pub const NR_SYSCALLS: u64 = 16;
+    /// `test_exit(status) -> !`: ends the kernel's test run with `status`
+    /// (0 = passed), for a ring-3 program that drives a test run
+    /// (`test=user:PROGRAM,ARG...`). `PERM` in any other mode, including
+    /// the ordinary `test` runs, where ring-3 test programs just exit.
+    pub const TEST_EXIT: u64 = 23;
+    /// Number of system calls; any number `>= NR_SYSCALLS` returns `NOSYS`,
+    /// and so do the unassigned numbers below it (16..=22).
+    pub const NR_SYSCALLS: u64 = 24;
 
     /// The name of a system call, for traces and statistics.
     pub const fn name(nr: u64) -> &'static str {
@@ -92,6 +98,7 @@ pub mod nr {
             SET_PRIORITY => "set_priority",
             SET_AFFINITY => "set_affinity",
             STATS => "stats",
+            TEST_EXIT => "test_exit",
             _ => "unknown",
         }
     }
@@ -102,6 +109,8 @@ pub mod nr {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum Errno {
+    /// Not permitted (`test_exit` outside a ring-3-driven test run).
+    PERM = 1,
     /// No such file (exec of a path not in the initrd).
     NOENT = 2,
     /// No such process.
@@ -128,7 +137,8 @@ pub enum Errno {
 
 impl Errno {
     /// Every errno this ABI defines.
-    pub const ALL: [Errno; 11] = [
+    pub const ALL: [Errno; 12] = [
+        Errno::PERM,
         Errno::NOENT,
         Errno::SRCH,
         Errno::INTR,
@@ -155,6 +165,7 @@ impl Errno {
     /// The errno with this positive number, if the ABI defines it.
     pub const fn from_code(code: i64) -> Option<Errno> {
         Some(match code {
+            1 => Errno::PERM,
             2 => Errno::NOENT,
             3 => Errno::SRCH,
             4 => Errno::INTR,
@@ -199,6 +210,7 @@ impl Errno {
     /// The short upper-case name, e.g. `"EFAULT"`.
     pub const fn name(self) -> &'static str {
         match self {
+            Errno::PERM => "EPERM",
             Errno::NOENT => "ENOENT",
             Errno::SRCH => "ESRCH",
             Errno::INTR => "EINTR",
@@ -507,7 +519,8 @@ mod tests {
     fn from_ret_edges() {
         assert_eq!(Errno::from_ret(0), Ok(0));
         assert_eq!(Errno::from_ret(isize::MAX), Ok(isize::MAX as usize));
-        assert_eq!(Errno::from_ret(-1), Err(Errno::INVAL));
+        assert_eq!(Errno::from_ret(-1), Err(Errno::PERM));
+        assert_eq!(Errno::from_ret(-5), Err(Errno::INVAL)); // EIO: not in this ABI
         assert_eq!(Errno::from_ret(isize::MIN), Err(Errno::INVAL));
         assert_eq!(Errno::from_code(0), None);
         assert_eq!(Errno::from_code(i64::MIN), None);
@@ -552,9 +565,10 @@ mod tests {
     fn names_and_priority() {
         assert_eq!(nr::name(nr::STATS), "stats");
         assert_eq!(nr::name(nr::NR_SYSCALLS), "unknown");
-        for n in 0..nr::NR_SYSCALLS {
+        for n in (0..=nr::STATS).chain([nr::TEST_EXIT]) {
             assert_ne!(nr::name(n), "unknown");
         }
+        assert_eq!(nr::name(16), "unknown");
         assert_eq!(Priority::from_u64(1), Some(Priority::Normal));
         assert_eq!(Priority::from_u64(3), None);
     }

@@ -142,6 +142,11 @@ pub fn send_ipi(apic_id: u32, vector: u8) {
     send_icr(apic_id, vector as u32 | (1 << 14));
 }
 
+/// Sends a non-maskable interrupt (it arrives even with interrupts disabled).
+pub fn send_nmi(apic_id: u32) {
+    send_icr(apic_id, 0b100 << 8 | 1 << 14);
+}
+
 /// Sends INIT (assert, level) to start an AP's reset sequence.
 pub fn send_init(apic_id: u32) {
     send_icr(apic_id, 0b101 << 8 | 1 << 14 | 1 << 15);

@@ -59,6 +59,14 @@ pub fn set_handler(vector: u8, handler: Handler) {
     HANDLERS[vector as usize].store(handler as usize, Ordering::Release);
 }
 
+static NMI_HANDLER: AtomicUsize = AtomicUsize::new(0);
+
+/// Installs `handler` for NMIs from kernel code (the watchdog's); without one an
+/// NMI is a fatal exception like any other.
+pub fn set_nmi_handler(handler: Handler) {
+    NMI_HANDLER.store(handler as usize, Ordering::Release);
+}
+
 /// Fault details recorded when a fixup resumes execution (read by `probe_*`).
 static LAST_FIXUP_ADDR: AtomicU64 = AtomicU64::new(0);
 static LAST_FIXUP_CODE: AtomicU64 = AtomicU64::new(0);
@@ -157,6 +165,14 @@ pub fn dispatch_interrupt(frame: &mut TrapFrame) {
 
 fn exception(frame: &mut TrapFrame) {
     let v = frame.vector as usize;
+    if v == 2 {
+        let h = NMI_HANDLER.load(Ordering::Acquire);
+        if h != 0 {
+            // SAFETY: only `set_nmi_handler` stores into NMI_HANDLER, always a valid `Handler`.
+            let handler: Handler = unsafe { core::mem::transmute::<usize, Handler>(h) };
+            return handler(frame);
+        }
+    }
     if v == 14 {
         let addr = super::cpu::cr2();
         if let Some(fix) = fixup_for(frame.rip) {

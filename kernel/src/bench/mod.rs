@@ -155,24 +155,29 @@ fn user(path: &str, op: u64) -> BenchResult {
 /// Runs benchmark `name` (or all of them) and exits QEMU. Never returns.
 pub fn run(name: &str) -> ! {
     let online = smp::online();
+    // `all`, one name, or a comma-separated list (in the order given).
     let selected: alloc::vec::Vec<&Bench> = if name == "all" {
         BENCHES.iter().collect()
     } else {
-        match BENCHES.iter().find(|b| b.name == name) {
-            Some(b) if b.min_cpus > online => {
-                kprintln!("bench: benchmark '{name}' needs at least {} CPUs, but {online} are online (boot with more, e.g. SMP={})", b.min_cpus, b.min_cpus);
-                exit(ExitCode::Failure)
-            }
-            Some(b) => alloc::vec![b],
-            None => {
-                let mut names = String::from("all");
-                for b in BENCHES {
-                    let _ = write!(names, ", {}", b.name);
+        let mut v = alloc::vec::Vec::new();
+        for n in name.split(',').filter(|n| !n.is_empty()) {
+            match BENCHES.iter().find(|b| b.name == n) {
+                Some(b) if b.min_cpus > online => {
+                    kprintln!("bench: benchmark '{n}' needs at least {} CPUs, but {online} are online (boot with more, e.g. SMP={})", b.min_cpus, b.min_cpus);
+                    exit(ExitCode::Failure)
                 }
-                kprintln!("bench: unknown benchmark '{name}'; valid names: {names}");
-                exit(ExitCode::Failure)
+                Some(b) => v.push(b),
+                None => {
+                    let mut names = String::from("all");
+                    for b in BENCHES {
+                        let _ = write!(names, ", {}", b.name);
+                    }
+                    kprintln!("bench: unknown benchmark '{n}'; valid names: {names} (or a comma-separated list)");
+                    exit(ExitCode::Failure)
+                }
             }
         }
+        v
     };
     kprintln!(
         "BENCHINFO os=mello tsc_hz={} cpus={online} accel={} {}",

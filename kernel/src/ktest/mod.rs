@@ -4,6 +4,10 @@
 //! slice and gathered in `ALL` below, so adding a test is: write the function, add it
 //! to its module's list. Output is one line per test and a closing
 //! `N passed, N failed`; QEMU then exits through isa-debug-exit (33 = all passed).
+//!
+//! `test=user:PROGRAM,ARG,...` instead runs one ring-3 program from the initrd as
+//! the whole test (`make fuzz` does): it ends the run with the `test_exit` system
+//! call, which only such a run allows, or by exiting (0 = passed).
 
 use crate::arch::qemu::{exit, ExitCode};
 use crate::kprintln;
@@ -47,13 +51,48 @@ const ALL: &[&[KTest]] = &[crate::mm::tests::TESTS, crate::console::tests::TESTS
 
 /// Tests that crash the kernel on purpose, run only when the filter names them
 /// (`test=deliberate::...`): the runner checks the panic report they produce.
-const DELIBERATE: &[KTest] = &[KTest { name: "deliberate::page_fault", run: deliberate_page_fault }];
+const DELIBERATE: &[KTest] = &[
+    KTest { name: "deliberate::page_fault", run: deliberate_page_fault },
+    KTest { name: "deliberate::hang", run: deliberate_hang },
+    KTest { name: "deliberate::hang_irqs_off", run: deliberate_hang_irqs_off },
+];
 
 /// Writes to an unmapped kernel address with no fixup: must panic with a report.
 #[inline(never)]
 fn deliberate_page_fault() -> TestResult {
     crate::arch::trap::unrecoverable_write(0xffff_d000_0bad_0000, 1);
     Err("the write to an unmapped address did not fault".into())
+}
+
+/// A task on cpu1 that never returns from poll: the watchdog must report it.
+fn deliberate_hang() -> TestResult {
+    hang_cpu1(false)
+}
+
+/// The same with interrupts disabled.
+fn deliberate_hang_irqs_off() -> TestResult {
+    hang_cpu1(true)
+}
+
+fn hang_cpu1(irqs_off: bool) -> TestResult {
+    if crate::smp::online() < 2 {
+        return Err("needs two CPUs (the watchdog runs on the other one)".into());
+    }
+    crate::sched::watchdog::set_limit(core::time::Duration::from_secs(1));
+    let opts = executor::SpawnOptions { priority: executor::Priority::Normal, cpu: Some(1), pinned: true, name: "deliberate-spin" };
+    crate::sched::exec().spawn_with(opts, async move { deliberate_spin(irqs_off) }).detach();
+    crate::sched::block_on(executor::sleep(core::time::Duration::from_secs(30)));
+    Err("the watchdog did not report the spinning task within 30 s".into())
+}
+
+#[inline(never)]
+fn deliberate_spin(irqs_off: bool) {
+    if irqs_off {
+        crate::arch::irq::disable();
+    }
+    loop {
+        core::hint::spin_loop();
+    }
 }
 
 static PASSED: AtomicUsize = AtomicUsize::new(0);
@@ -82,6 +121,9 @@ static CURRENT: spin::Mutex<Option<&'static str>> = spin::Mutex::new(None);
 
 /// Runs every test whose name contains `filter`, prints the summary, exits QEMU.
 pub fn run(filter: Option<&str>) -> ! {
+    if let Some(spec) = filter.and_then(|f| f.strip_prefix("user:")) {
+        run_user(spec);
+    }
     let suites: &[&[KTest]] = if filter.is_some_and(|f| f.starts_with("deliberate")) { &[DELIBERATE] } else { ALL };
     let tests = suites.iter().flat_map(|s| s.iter()).filter(|t| filter.is_none_or(|f| t.name.contains(f)));
     for t in tests {
@@ -107,6 +149,58 @@ pub fn run(filter: Option<&str>) -> ! {
         }
     }
     finish()
+}
+
+/// Set while a ring-3 program drives the test run (`test=user:...`).
+static USER_DRIVER: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs `PROGRAM,ARG,...` as the only test and ends the run with its verdict.
+fn run_user(spec: &str) -> ! {
+    let argv: alloc::vec::Vec<&str> = spec.split(',').collect();
+    let path = alloc::format!("/{}", argv[0].trim_start_matches('/'));
+    *CURRENT.lock() = Some("user");
+    let pid = match crate::proc::spawn(&path, &argv, None) {
+        Ok(pid) => pid,
+        Err(e) => {
+            report("user", Err(alloc::format!("starting {path}: {e}")));
+            finish()
+        }
+    };
+    USER_DRIVER.store(pid as usize, Ordering::SeqCst);
+    let r = crate::sched::block_on(crate::proc::wait(crate::proc::KERNEL_PID, Some(pid)));
+    let verdict = match r {
+        Ok((_, status)) if abi::wait::exited(status) == Some(0) => Ok(()),
+        Ok((_, status)) => Err(alloc::format!("{path} ended with status {status:#x} without test_exit")),
+        Err(e) => Err(alloc::format!("waiting for {path}: {e}")),
+    };
+    report("user", verdict);
+    finish()
+}
+
+/// The `test_exit(status)` system call of process `pid`: in a run driven by that
+/// ring-3 program, ends the run (status 0 = passed); `PERM` otherwise.
+pub fn ring3_exit(pid: u64, status: u64) -> Result<usize, abi::Errno> {
+    if USER_DRIVER.load(Ordering::SeqCst) != pid as usize || pid == 0 {
+        return Err(abi::Errno::PERM);
+    }
+    let name = crate::proc::name(pid).unwrap_or_default();
+    let r = if status == 0 { Ok(()) } else { Err(alloc::format!("{name} called test_exit({status})")) };
+    report("user", r);
+    finish()
+}
+
+fn report(name: &str, r: TestResult) {
+    *CURRENT.lock() = None;
+    match r {
+        Ok(()) => {
+            PASSED.fetch_add(1, Ordering::Relaxed);
+            kprintln!("test {name} ... ok");
+        }
+        Err(e) => {
+            FAILED.fetch_add(1, Ordering::Relaxed);
+            kprintln!("test {name} ... FAILED: {e}");
+        }
+    }
 }
 
 fn finish() -> ! {

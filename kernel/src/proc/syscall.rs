@@ -62,6 +62,7 @@ pub async fn dispatch(t: &mut Thread) -> Next {
         nr::SET_PRIORITY => return set_priority(t, a0),
         nr::SET_AFFINITY => return set_affinity(t, a0),
         nr::STATS => stats(t, a0, a1),
+        nr::TEST_EXIT => crate::ktest::ring3_exit(t.proc.pid, a0),
         _ => Err(Errno::NOSYS),
     };
     Next::Return(Errno::to_ret(r))

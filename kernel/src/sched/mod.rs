@@ -10,6 +10,7 @@ pub mod tests;
 #[allow(dead_code)]
 pub mod policy_tests;
 pub mod trace;
+pub mod watchdog;
 
 use crate::arch::{apic, trap};
 use crate::metrics;
