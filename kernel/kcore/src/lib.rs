@@ -15,7 +15,8 @@
 //!
 //! Modules: [`cmdline`] (kernel command line), [`ipc`] (IPC ports),
 //! [`elf`] (user ELF validation), [`initrd`] (cpio newc archives),
-//! [`uptr`] (user pointer range checks), [`lockorder`] (lock ranking model).
+//! [`uptr`] (user pointer range checks), [`lockorder`] (lock ranking model),
+//! [`limine_boot`] (Limine handover rules per base revision).
 
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
@@ -27,6 +28,7 @@ pub mod cmdline;
 pub mod elf;
 pub mod initrd;
 pub mod ipc;
+pub mod limine_boot;
 pub mod lockorder;
 pub mod uptr;
 
