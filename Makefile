@@ -17,7 +17,7 @@ INITRD     := $(BUILD)/initrd.cpio
 USR_BINS    = $(shell ls usr/src/bin/*.rs 2>/dev/null | xargs -n1 basename 2>/dev/null | sed 's/\.rs$$//')
 MKINITRD   := target/release/mkinitrd
 
-.PHONY: all deps toolchain kernel usr initrd run test test-host test-qemu bench bench-compare bench-host iso debug clean
+.PHONY: all deps toolchain kernel usr initrd run test test-host test-qemu bench bench-compare bench-host iso iso-test debug clean
 
 all: kernel initrd
 
@@ -48,8 +48,9 @@ run: deps all
 	@echo "Booting mello: $(SMP) CPUs, $(MEM), $(ACCEL). Quit with Ctrl-A then X."
 	@boot/qemu.sh $(KERNEL) $(INITRD) "$(CMDLINE)"
 
-test: deps all
-	@boot/run-tests.sh $(KERNEL) $(INITRD)
+# With LIMINE_DIR set, also boots the Limine ISO (BIOS and UEFI): see boot/iso-tests.sh.
+test: deps all $(if $(LIMINE_DIR),iso-test)
+	@LIMINE_DIR="$(LIMINE_DIR)" boot/run-tests.sh $(KERNEL) $(INITRD)
 
 test-host:
 	cargo test
@@ -68,7 +69,12 @@ bench-host:
 	cargo run --release -p benches --bin executor-bench
 
 iso: kernel initrd
+	@boot/ensure-deps.sh iso
 	@boot/make-iso.sh "$(LIMINE_DIR)" $(KERNEL) $(INITRD) $(BUILD)/mello.iso
+
+# The ISOs make test boots: mello.iso (menu) and mello-test.iso (boots the tests entry at once).
+iso-test: iso
+	@boot/make-iso.sh "$(LIMINE_DIR)" $(KERNEL) $(INITRD) $(BUILD)/mello-test.iso 2
 
 debug: deps all
 	@echo "QEMU waits for gdb on :1234. In another terminal: gdb -x boot/gdbinit"

@@ -4,7 +4,8 @@
 # Every QEMU run has a hard timeout. Ends with one line: `N passed, N failed`.
 #
 #   boot/run-tests.sh KERNEL INITRD
-# Environment: SMP_LIST (default "1 2 4 8 16"), ACCEL (tcg|kvm), QEMU_TIMEOUT (default 120).
+# Environment: SMP_LIST (default "1 2 4 8 16"), ACCEL (tcg|kvm), QEMU_TIMEOUT (default 120),
+# LIMINE_DIR (also boot the Limine ISOs; see boot/iso-tests.sh).
 set -uo pipefail
 kernel=$1; initrd=$2
 smp_list=${SMP_LIST:-1 2 4 8 16}
@@ -88,6 +89,9 @@ expect deliberate-fault "an unhandled kernel page fault is reported, not a reboo
     "test=deliberate::page_fault" "$initrd" \
     "KERNEL PANIC on cpu0: page fault at 0x" "write to unmapped page" "backtrace:" \
     "  #[0-9]+ +0xffffffff8[0-9a-f]+ .*deliberate"
+
+# The Limine ISO under BIOS and UEFI when LIMINE_DIR is set (says so when skipped).
+. boot/iso-tests.sh
 
 echo
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
