@@ -1,7 +1,8 @@
 # mello: make run | make test | make bench | make iso | make debug | make clean
 #
 # Variables: SMP (default 8), MEM (512M), ACCEL (tcg|kvm), CMDLINE (run),
-#            LIMINE_DIR (for make iso), SMP_LIST (CPU counts for make test).
+#            LIMINE_DIR (for make iso; make test also boots the ISO when set),
+#            SMP_LIST (CPU counts for make test).
 
 SMP        ?= 8
 MEM        ?= 512M
