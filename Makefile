@@ -1,7 +1,8 @@
 # mello: make run | make test | make bench | make trace | make iso | make debug | make clean
 #
 # Variables: SMP (default 8), MEM (512M), ACCEL (tcg|kvm), CMDLINE (run),
-#            LIMINE_DIR (for make iso), SMP_LIST (CPU counts for make test).
+#            LIMINE_DIR (for make iso; make test also boots the ISO when set),
+#            SMP_LIST (CPU counts for make test).
 
 SMP        ?= 8
 MEM        ?= 512M
@@ -18,7 +19,7 @@ USR_BINS    = $(shell ls usr/src/bin/*.rs 2>/dev/null | xargs -n1 basename 2>/de
 MKINITRD   := target/release/mkinitrd
 MKBADELF   := target/release/mkbadelf
 
-.PHONY: all deps toolchain kernel usr initrd run test test-host test-qemu fuzz bench bench-compare experiment bench-host trace iso debug clean
+.PHONY: all deps toolchain kernel usr initrd run test test-host test-qemu fuzz bench bench-compare experiment bench-host trace iso iso-test debug clean
 
 all: kernel initrd
 
@@ -51,8 +52,9 @@ run: deps all
 	@echo "Booting mello: $(SMP) CPUs, $(MEM), $(ACCEL). Quit with Ctrl-A then X."
 	@boot/qemu.sh $(KERNEL) $(INITRD) "$(CMDLINE)"
 
-test: deps all
-	@boot/run-tests.sh $(KERNEL) $(INITRD)
+# With LIMINE_DIR set, also boots the Limine ISO (BIOS and UEFI): see boot/iso-tests.sh.
+test: deps all $(if $(LIMINE_DIR),iso-test)
+	@LIMINE_DIR="$(LIMINE_DIR)" boot/run-tests.sh $(KERNEL) $(INITRD)
 
 test-host:
 	cargo test
@@ -104,7 +106,12 @@ trace: deps all
 	python3 benches/runner/trace.py $(BUILD)/trace/$(ONLY).log --json $(BUILD)/trace/$(ONLY).json --report $(BUILD)/trace/$(ONLY).txt
 
 iso: kernel initrd
+	@boot/ensure-deps.sh iso
 	@boot/make-iso.sh "$(LIMINE_DIR)" $(KERNEL) $(INITRD) $(BUILD)/mello.iso
+
+# The ISOs make test boots: mello.iso (menu) and mello-test.iso (boots the tests entry at once).
+iso-test: iso
+	@boot/make-iso.sh "$(LIMINE_DIR)" $(KERNEL) $(INITRD) $(BUILD)/mello-test.iso 2
 
 debug: deps all
 	@echo "QEMU waits for gdb on :1234. In another terminal: gdb -x boot/gdbinit"

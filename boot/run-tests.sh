@@ -4,7 +4,8 @@
 # Every QEMU run has a hard timeout. Ends with one line: `N passed, N failed`.
 #
 #   boot/run-tests.sh KERNEL INITRD
-# Environment: SMP_LIST (default "1 2 4 8 16"), ACCEL (tcg|kvm), QEMU_TIMEOUT (default 120).
+# Environment: SMP_LIST (default "1 2 4 8 16"), ACCEL (tcg|kvm), QEMU_TIMEOUT (default 120),
+# LIMINE_DIR (also boot the Limine ISOs; see boot/iso-tests.sh).
 set -uo pipefail
 kernel=$1; initrd=$2
 smp_list=${SMP_LIST:-1 2 4 8 16}
@@ -124,6 +125,9 @@ expect user-driven "a ring-3 program drives a test run and ends it with test_exi
 expect user-driven-missing "a missing ring-3 test driver fails the run" 35 \
     "test=user:no_such_program" "$initrd" \
     "test user \.\.\. FAILED: starting /no_such_program" "kernel tests: 0 passed, 1 failed"
+
+# The Limine ISO under BIOS and UEFI when LIMINE_DIR is set (says so when skipped).
+. boot/iso-tests.sh
 
 echo
 for f in "${failures[@]}"; do echo "FAILED: $f"; done

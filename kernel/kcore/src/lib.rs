@@ -17,7 +17,8 @@
 //! [`elf`] (user ELF validation), [`initrd`] (cpio newc archives),
 //! [`uptr`] (user pointer range checks), [`lockorder`] (lock ranking model),
 //! [`tunables`] (scheduler policies chosen at boot or run time),
-//! [`trace`] (scheduler trace classes, records and per-CPU rings).
+//! [`trace`] (scheduler trace classes, records and per-CPU rings),
+//! [`limine_boot`] (Limine handover rules per base revision).
 
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
@@ -29,6 +30,7 @@ pub mod cmdline;
 pub mod elf;
 pub mod initrd;
 pub mod ipc;
+pub mod limine_boot;
 pub mod lockorder;
 pub mod tunables;
 pub mod trace;

@@ -1,26 +1,34 @@
-//! Limine boot protocol: the requests, and the entry point that turns the responses
-//! into a `BootInfo`.
+//! Limine boot protocol: the requests, and the entry point that gathers the
+//! responses and turns them into a `BootInfo`.
 //!
-//! We ask for base revision 3 and accept 2 (Limine 8.x). Revision 3 reports the RSDP
-//! as a physical address and its HHDM does not cover ACPI tables (our own HHDM maps
-//! them); revision 2 reports the RSDP as an HHDM address. Requests sit between their
-//! markers in `.requests*` sections, which the linker script keeps in `.data`.
+//! Every decision that depends on the loader's version (which base revision is in
+//! force, whether the RSDP is physical, where the command line is) is made by
+//! `kcore::limine_boot::normalise`, host-tested against each revision's behaviour;
+//! this file only reads raw words and responses. We ask for base revision 3: Limine
+//! 8.x leaves that tag unanswered and boots us with revision 2, newer Limine answers
+//! and reports the revision it used. Requests sit between their markers in
+//! `.requests*` sections, which the linker script keeps in `.data`.
 #![allow(unsafe_code)] // #[link_section]/#[no_mangle] are "unsafe attributes"
 
 use super::{BootInfo, FramebufferInfo, Protocol, Region, RegionKind};
 use limine::memory_map::EntryType;
 use limine::request::{
-    ExecutableAddressRequest, ExecutableCmdlineRequest, FramebufferRequest, HhdmRequest, MemoryMapRequest,
-    ModuleRequest, RequestsEndMarker, RequestsStartMarker, RsdpRequest,
+    ExecutableAddressRequest, ExecutableCmdlineRequest, ExecutableFileRequest, FramebufferRequest, HhdmRequest,
+    MemoryMapRequest, ModuleRequest, RequestsEndMarker, RequestsStartMarker, RsdpRequest,
 };
+use kcore::limine_boot::{self, CmdlineSource, Raw, RevisionSource, TAG_UNREPORTED};
 use limine::BaseRevision;
+
+/// The base revision the kernel asks for (see `kcore::limine_boot` for what older and
+/// newer loaders do with it).
+const ASKED_REVISION: u64 = 3;
 
 #[used]
 #[link_section = ".requests_start_marker"]
 static START: RequestsStartMarker = RequestsStartMarker::new();
 #[used]
 #[link_section = ".requests"]
-static BASE_REVISION: BaseRevision = BaseRevision::with_revision(3);
+static BASE_REVISION: BaseRevision = BaseRevision::with_revision(ASKED_REVISION);
 #[used]
 #[link_section = ".requests"]
 static HHDM: HhdmRequest = HhdmRequest::new();
@@ -39,6 +47,10 @@ static FRAMEBUFFER: FramebufferRequest = FramebufferRequest::new();
 #[used]
 #[link_section = ".requests"]
 static CMDLINE: ExecutableCmdlineRequest = ExecutableCmdlineRequest::new();
+/// The executable file: its string is the command line (the only place Limine 8.x gives it).
+#[used]
+#[link_section = ".requests"]
+static EXECUTABLE_FILE: ExecutableFileRequest = ExecutableFileRequest::new();
 #[used]
 #[link_section = ".requests"]
 static KERNEL_ADDR: ExecutableAddressRequest = ExecutableAddressRequest::new();
@@ -59,20 +71,28 @@ extern "C" fn limine_entry() -> ! {
 }
 
 fn parse() -> Result<BootInfo, &'static str> {
-    let revision = if BASE_REVISION.is_supported() {
-        3
-    } else {
-        match BASE_REVISION.loaded_revision() {
-            Some(r) if r >= 2 => r,
-            Some(_) => return Err("bootloader supports only base revision < 2; need Limine 8.x or newer"),
-            None => return Err("bootloader did not accept the base revision tag; is this really Limine?"),
-        }
+    let raw = Raw {
+        asked: ASKED_REVISION,
+        tag_answered: BASE_REVISION.is_supported(),
+        tag_loaded_word: BASE_REVISION.loaded_revision().unwrap_or(TAG_UNREPORTED),
+        hhdm: HHDM.get_response().map(|r| r.offset()),
+        rsdp: RSDP.get_response().map(|r| r.address() as u64),
+        cmdline_response: CMDLINE.get_response().map(|r| r.cmdline().to_bytes()),
+        executable_file_string: EXECUTABLE_FILE.get_response().map(|r| r.file().string().to_bytes()),
+        module: MODULES.get_response().and_then(|m| m.modules().first().map(|f| (f.addr() as u64, f.size()))),
+        framebuffer: FRAMEBUFFER.get_response().and_then(|r| r.framebuffers().next()).map(|fb| fb.addr() as u64),
     };
-    let hhdm = HHDM.get_response().ok_or("no HHDM response")?.offset();
-    crate::mm::phys::set_hhdm(hhdm);
-    let mut info = BootInfo::new(Protocol::Limine, hhdm);
-    let mm = MEMMAP.get_response().ok_or("no memory map response")?;
-    for e in mm.entries() {
+    let h = match limine_boot::normalise(&raw) {
+        Ok(h) => h,
+        Err(e) => crate::fatal(format_args!("Limine boot: {e}")),
+    };
+    crate::mm::phys::set_hhdm(h.hhdm);
+    report(&h);
+    let mut info = BootInfo::new(Protocol::Limine, h.hhdm);
+    for w in h.warnings.iter().flatten() {
+        info.warn(w);
+    }
+    for e in MEMMAP.get_response().ok_or("no memory map response")?.entries() {
         let kind = match e.entry_type {
             EntryType::USABLE => RegionKind::Usable,
             EntryType::ACPI_RECLAIMABLE => RegionKind::AcpiReclaimable,
@@ -88,21 +108,13 @@ fn parse() -> Result<BootInfo, &'static str> {
     let ka = KERNEL_ADDR.get_response().ok_or("no executable address response")?;
     info.kernel_phys = ka.physical_base();
     info.kernel_virt = ka.virtual_base();
-    if let Some(r) = RSDP.get_response() {
-        let a = r.address() as u64;
-        info.rsdp = Some(if revision >= 3 { a } else { a.wrapping_sub(hhdm) });
-    }
-    if let Some(m) = MODULES.get_response() {
-        if let Some(f) = m.modules().first() {
-            info.initrd = Some((f.addr() as u64 - hhdm, f.size()));
-        }
-    }
-    if let Some(c) = CMDLINE.get_response() {
-        info.set_cmdline(c.cmdline().to_bytes());
-    }
-    if let Some(fb) = FRAMEBUFFER.get_response().and_then(|r| r.framebuffers().next()) {
+    info.rsdp = h.rsdp;
+    info.initrd = h.module;
+    info.set_cmdline(h.cmdline);
+    let fb = FRAMEBUFFER.get_response().and_then(|r| r.framebuffers().next());
+    if let (Some(phys), Some(fb)) = (h.framebuffer, fb) {
         info.framebuffer = Some(FramebufferInfo {
-            phys: fb.addr() as u64 - hhdm,
+            phys,
             width: fb.width() as u32,
             height: fb.height() as u32,
             pitch: fb.pitch() as u32,
@@ -110,4 +122,19 @@ fn parse() -> Result<BootInfo, &'static str> {
         });
     }
     Ok(info)
+}
+
+/// One line on the serial console saying which protocol rules were applied.
+fn report(h: &limine_boot::Handover) {
+    let how = match h.revision.source {
+        RevisionSource::Reported => "reported by Limine",
+        RevisionSource::Answered => "as asked",
+        RevisionSource::Assumed => "assumed: Limine left the revision-3 tag unanswered, as 8.x does",
+    };
+    let from = match h.cmdline_source {
+        CmdlineSource::CmdlineResponse => "from the executable-cmdline response",
+        CmdlineSource::ExecutableFile => "from the executable-file response",
+        CmdlineSource::None => "empty: no executable-cmdline or executable-file response",
+    };
+    crate::kprintln!("limine: base revision {} ({how}); command line {from}", h.revision.number);
 }
