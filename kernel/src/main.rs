@@ -24,14 +24,21 @@
 extern crate alloc;
 
 mod acpi;
-#[allow(unsafe_code)]
-mod arch;
+use hal::arch;
 mod bench;
-mod boot;
+/// Boot protocols: `BootInfo` and the PVH entry are the HAL's (`hal::boot`,
+/// `hal::arch::entry`); the Limine entry is still here.
+mod boot {
+    pub use hal::boot::*;
+    pub mod limine;
+}
 mod console;
 mod ktest;
-#[allow(unsafe_code)]
-mod mm;
+/// Memory management is the HAL's (`hal::mm`); its in-kernel tests are here.
+mod mm {
+    pub use hal::mm::*;
+    pub mod tests;
+}
 mod metrics;
 mod ipc;
 mod panic;
@@ -39,7 +46,11 @@ mod proc;
 mod sched;
 mod smp;
 mod symbols;
-mod sync;
+/// Locks are the HAL's (`hal::sync`: the memory code needs them); their tests are here.
+mod sync {
+    pub use hal::sync::*;
+    pub mod tests;
+}
 
 use boot::BootInfo;
 use kcore::cmdline::{Cmdline, LogLevel, Mode};
@@ -58,6 +69,9 @@ static CMDLINE: spin::Once<Cmdline> = spin::Once::new();
 
 /// How AP bring-up went at boot (kept for `bench=ap_bringup`).
 pub static AP_REPORT: spin::Once<smp::ap::Report> = spin::Once::new();
+
+// The HAL's boot entries call up into the kernel only through this.
+hal::entry!(hal::Entry { early_console: console::serial::init, main: kmain, fatal });
 
 /// Prints a fatal boot error and stops (exits QEMU with failure when under test).
 pub fn fatal(args: core::fmt::Arguments) -> ! {

@@ -6,8 +6,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use x86_64::registers::model_specific::{GsBase, KernelGsBase};
 use x86_64::VirtAddr;
 
-/// Most CPUs the kernel supports.
-pub const MAX_CPUS: usize = 64;
+pub use crate::MAX_CPUS;
 
 /// What each CPU keeps for itself. Field offsets used by assembly are fixed.
 #[repr(C)]

@@ -7,6 +7,7 @@ pub mod ap;
 pub mod apic;
 pub mod backtrace;
 pub mod cpu;
+pub mod cpus;
 pub mod entry;
 pub mod gdt;
 pub mod idt;
@@ -45,9 +46,4 @@ pub fn switch_stack(top: u64, f: extern "C" fn(u64) -> !, arg: u64) -> ! {
             options(noreturn)
         )
     }
-}
-
-/// Writes straight to COM1 without any lock (last-resort output).
-pub fn console_emergency(s: &str) {
-    crate::console::serial::write_unlocked(s);
 }

@@ -14,9 +14,6 @@ pub mod stack;
 pub mod tlb;
 pub mod uspace;
 
-
-pub mod tests;
-
 /// Kernel heap region start.
 pub const HEAP_START: u64 = 0xffff_c000_0000_0000;
 /// Kernel heap maximum size.
