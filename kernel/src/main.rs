@@ -88,20 +88,8 @@ pub fn kmain(info: BootInfo) -> ! {
         Err(e) => fatal(format_args!("{e}")),
     };
     FEATURES.call_once(|| features);
-    let [_, _, rw] = mm::paging::kernel_sections();
-    let image_end = info.kernel_phys + (rw.1 - info.kernel_virt);
-    let mut reserved = [(info.kernel_phys, image_end), (0, 0)];
-    if let Some((s, len)) = info.initrd {
-        reserved[1] = (s, s.saturating_add(len));
-    }
-    if let Err(e) = mm::frame::init(&info, &reserved) {
+    if let Err(e) = mm::init(&info) {
         fatal(format_args!("memory: {e}"));
-    }
-    if let Err(e) = mm::paging::init_kernel(&info) {
-        fatal(format_args!("paging: {e}"));
-    }
-    if let Err(e) = mm::heap::init() {
-        fatal(format_args!("heap: {e}"));
     }
     let stack = |what: &str| match mm::stack::alloc(16) {
         Some(s) => s,
@@ -109,14 +97,14 @@ pub fn kmain(info: BootInfo) -> ! {
     };
     let kstack = stack("boot");
     let rsp0_slot = arch::gdt::init_cpu(arch::gdt::CpuStacks {
-        trap_top: stack("trap").top,
-        double_fault_top: stack("double-fault").top,
-        nmi_top: stack("NMI").top,
+        trap: stack("trap"),
+        double_fault: stack("double-fault"),
+        nmi: stack("NMI"),
     });
     arch::percpu::init(0, 0);
     arch::user::init_cpu(rsp0_slot);
     BOOT.call_once(|| info);
-    arch::switch_stack(kstack.top, kmain_on_stack, 0)
+    arch::switch_stack(&kstack, kmain_on_stack, 0)
 }
 
 /// Boot continues here on a guarded kernel stack with the kernel's own page tables.
@@ -159,7 +147,7 @@ extern "C" fn kmain_on_stack(_: u64) -> ! {
             Err(e) => log::warn!("{e}"),
         }
     }
-    match info.initrd.map(|(pa, len)| (len, kcore::initrd::Initrd::parse(mm::phys::bytes(pa, len as usize)))) {
+    match mm::phys::initrd().map(|b| (b.len(), kcore::initrd::Initrd::parse(b))) {
         Some((len, Ok(rd))) => {
             let syms = rd.find("kernel.sym").map_or(0, symbols::load);
             log::info!("initrd: {} files, {} KiB; {syms} kernel symbols", rd.entries().len(), len / 1024);

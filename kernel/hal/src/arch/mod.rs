@@ -30,10 +30,12 @@ pub fn halt_forever() -> ! {
 
 pub use percpu::cpu_id;
 
-/// Switches to the stack ending at `top` and calls `f(arg)` there; never returns.
-pub fn switch_stack(top: u64, f: extern "C" fn(u64) -> !, arg: u64) -> ! {
-    // SAFETY: `top` is the top of a mapped, unused stack; the old stack is abandoned
-    // (nothing on it is referenced again because `f` never returns).
+/// Switches to `stack` and calls `f(arg)` there; never returns.
+pub fn switch_stack(stack: &crate::mm::stack::KernelStack, f: extern "C" fn(u64) -> !, arg: u64) -> ! {
+    let top = stack.top();
+    // SAFETY: `top` is the top of a mapped kernel stack (only `stack::alloc` makes a
+    // `KernelStack`); the old stack is abandoned (nothing on it is referenced again
+    // because `f` never returns).
     unsafe {
         core::arch::asm!(
             "mov rsp, {top}",

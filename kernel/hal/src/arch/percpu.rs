@@ -78,7 +78,7 @@ pub fn current() -> &'static PerCpu {
 }
 
 /// Records where this CPU's TSS keeps RSP0 (set once, after `init` and the GDT).
-pub fn set_tss_rsp0_slot(addr: u64) {
+pub(crate) fn set_tss_rsp0_slot(addr: u64) {
     let p = current() as *const PerCpu as *mut PerCpu;
     // SAFETY: only this CPU touches its PerCpu's plain fields (the assembly reads
     // them through %gs on the same CPU); no reference to this field exists.

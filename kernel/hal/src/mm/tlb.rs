@@ -114,7 +114,7 @@ fn leave_if_loaded(root: u64) {
 
 /// Makes `root` this CPU's address space. With `fresh`, reloads it even if it is
 /// already loaded (dropping whatever this CPU cached of it while it ran elsewhere).
-pub fn switch_to(root: u64, fresh: bool) {
+pub(crate) fn switch_to(root: u64, fresh: bool) {
     if fresh || LOADED[crate::arch::cpu_id()].load(Ordering::Relaxed) != root {
         load_root(root);
     }
@@ -133,7 +133,7 @@ pub fn flush_local_all() {
 
 /// Makes every CPU that has `root` loaded switch to the kernel's tables and waits
 /// for them, so `root`'s tables can be freed.
-pub fn release(root: u64) -> Result<(), &'static str> {
+pub(crate) fn release(root: u64) -> Result<(), &'static str> {
     leave_if_loaded(root);
     broadcast(LEAVE_ROOT, root, |cpu| LOADED[cpu].load(Ordering::Acquire) == root).map(|_| ())
 }
