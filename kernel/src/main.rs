@@ -39,10 +39,11 @@ mod mm {
     pub use hal::mm::*;
     pub mod tests;
 }
-mod metrics;
+use hal::metrics;
 mod ipc;
 mod panic;
 mod proc;
+mod report;
 mod sched;
 mod smp;
 mod symbols;

@@ -26,6 +26,7 @@ extern crate alloc;
 
 pub mod arch;
 pub mod boot;
+pub mod metrics;
 pub mod mm;
 pub mod sync;
 

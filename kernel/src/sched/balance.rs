@@ -6,14 +6,14 @@
 //! that are all busy.
 
 use super::exec;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration;
 
 /// How long the balancer sleeps while `balance=off`, before looking at the setting again.
 const OFF_RECHECK: Duration = Duration::from_millis(100);
 
-/// Tasks the balancer has moved.
-pub static MOVED: AtomicU64 = AtomicU64::new(0);
+/// Tasks the balancer has moved (counted in `metrics`).
+pub use crate::metrics::MOVED;
 static ENABLED: AtomicBool = AtomicBool::new(true);
 
 /// Pauses or resumes the balancer without changing its tunables (tests).

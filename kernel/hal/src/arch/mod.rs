@@ -19,6 +19,7 @@ pub mod qemu;
 pub mod time;
 pub mod trap;
 pub mod user;
+pub mod vectors;
 
 /// Stops this CPU for good (interrupts off, `hlt` in a loop).
 pub fn halt_forever() -> ! {

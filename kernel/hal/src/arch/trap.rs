@@ -62,8 +62,8 @@ pub fn set_handler(vector: u8, handler: Handler) {
 /// Fault details recorded when a fixup resumes execution (read by `probe_*`).
 static LAST_FIXUP_ADDR: AtomicU64 = AtomicU64::new(0);
 static LAST_FIXUP_CODE: AtomicU64 = AtomicU64::new(0);
-/// How many kernel faults were resolved by a fixup.
-pub static FIXUPS_TAKEN: AtomicU64 = AtomicU64::new(0);
+/// How many kernel faults were resolved by a fixup (counted in `metrics`).
+pub use crate::metrics::FIXUPS_TAKEN;
 
 /// The page fault a fixup swallowed: faulting address and error code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use super::{cpu, irq, trap};
 use x86_64::registers::model_specific::{Efer, EferFlags, LStar, SFMask, Star};
 use x86_64::registers::rflags::RFlags;
 use x86_64::structures::gdt::SegmentSelector;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::Ordering;
 use x86_64::{PrivilegeLevel, VirtAddr};
 
 core::arch::global_asm!(concat!(include_str!("regs.S"), include_str!("user.S")), options(att_syntax));
@@ -24,11 +24,7 @@ extern "C" {
     fn arch_syscall_entry();
 }
 
-/// `frame.vector` of a trap that came in by the `syscall` instruction (not an IDT
-/// vector; must match SYSCALL_VECTOR in arch/user.S).
-pub const SYSCALL_VECTOR: u64 = 0x100;
-/// The software-interrupt system-call gate (callable from ring 3).
-pub const INT80_VECTOR: u8 = 0x80;
+pub use super::vectors::{INT80_VECTOR, SYSCALL_VECTOR};
 
 /// RFLAGS a new user thread starts with: interrupts on, nothing else (bit 1 is fixed).
 const INITIAL_RFLAGS: u64 = 0x202;
@@ -216,7 +212,7 @@ pub fn enter_user(ctx: &mut UserContext, timer: u64) -> (Trap, bool) {
 }
 
 /// How many `syscall`s the hypervisor left half-done in ring 3 (see [`unfinished_syscall`]).
-pub static SYSCALLS_FIXED_UP: AtomicU64 = AtomicU64::new(0);
+pub use crate::metrics::SYSCALLS_FIXED_UP;
 
 /// Page-fault error code bits: user mode, instruction fetch.
 const PF_USER: u64 = 1 << 2;
@@ -254,7 +250,7 @@ fn finish_syscall(frame: &mut TrapFrame) {
 }
 
 /// How many `int $0x80` system calls came in as #UD (see [`int80_from_ud`]).
-pub static INT80_FIXED_UP: AtomicU64 = AtomicU64::new(0);
+pub use crate::metrics::INT80_FIXED_UP;
 
 /// The nested `kvm_pvm` hypervisor raises #UD for `int $0x80` in ring 3 instead of
 /// going through the DPL-3 gate (real CPUs and TCG do). Given a #UD frame from ring

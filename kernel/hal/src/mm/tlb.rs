@@ -25,8 +25,8 @@ static LOCK: spin::Mutex<()> = spin::Mutex::new(());
 static ADDR: AtomicU64 = AtomicU64::new(0);
 static KIND: AtomicU8 = AtomicU8::new(FLUSH_PAGE);
 static PENDING: AtomicUsize = AtomicUsize::new(0);
-/// Shootdowns performed.
-pub static SHOOTDOWNS: AtomicU64 = AtomicU64::new(0);
+/// Shootdowns performed (counted in `metrics`).
+pub use crate::metrics::SHOOTDOWNS;
 
 /// Request: drop the kernel mapping of page ADDR.
 const FLUSH_PAGE: u8 = 0;
