@@ -6,19 +6,25 @@
 //! itself a task that enters ring 3 and comes back when the thread traps.
 //!
 //! Principles:
-//! - **Safe above the fence.** `unsafe` lives in `arch/` (CPU, traps, entry) and `mm/`
-//!   (physical memory, page tables, heap); every block states its invariant. The rest
-//!   of the kernel is safe Rust over those primitives (`#![deny(unsafe_code)]`).
+//! - **Safe above the fence.** `unsafe` lives in the HAL crate (`kernel/hal`: CPU,
+//!   traps, the PVH entry, physical frames, page tables, heap); every block states its
+//!   invariant, and no safe HAL function hands out raw power (an arbitrary physical
+//!   address, port or frame free). This crate is safe Rust over it
+//!   (`#![deny(unsafe_code)]`; `forbid` once `boot/limine.rs`, the one `#[allow]`,
+//!   moves into the HAL). Calls go down only: docs/architecture.md draws the layers.
 //! - **Logic that needs no hardware is host-tested.** Command line, IPC queues, ELF
 //!   checks, initrd, user-range checks live in `kcore`; the executor is its own crate.
 //! - **Bad input is an error, never a crash.** Loader data, the command line, ELF files
 //!   and syscall arguments are checked; failures are reported in words.
 //! - **Measure, don't guess.** Counters and wake-latency histograms are always on.
 //!
-//! Boot: `arch/entry.rs` (PVH) or `boot/limine.rs` build a `BootInfo` and call `kmain`.
+//! Boot: `hal::arch::entry` (PVH, through `hal::Entry` below) or `boot/limine.rs`
+//! build a `BootInfo` and call `kmain`.
 
 #![no_std]
 #![no_main]
+// `deny`, not `forbid`: boot/limine.rs alone allows unsafe_code (its Limine requests
+// need #[link_section]/#[no_mangle]) until it moves into the HAL.
 #![deny(unsafe_code)]
 
 extern crate alloc;
@@ -74,12 +80,7 @@ pub static AP_REPORT: spin::Once<smp::ap::Report> = spin::Once::new();
 // The HAL's boot entries call up into the kernel only through this.
 hal::entry!(hal::Entry { early_console: console::serial::init, main: kmain, fatal });
 
-/// Prints a fatal boot error and stops (exits QEMU with failure when under test).
-pub fn fatal(args: core::fmt::Arguments) -> ! {
-    kprintln!("FATAL: {args}");
-    kprintln!("the kernel cannot continue; halting");
-    arch::qemu::exit(arch::qemu::ExitCode::Failure)
-}
+pub use console::fatal;
 
 /// Common entry for both boot paths, on the loader's stack and page tables.
 pub fn kmain(info: BootInfo) -> ! {

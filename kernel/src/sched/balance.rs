@@ -25,7 +25,7 @@ pub fn set_enabled(on: bool) {
 pub fn balance_once() -> usize {
     let e = exec();
     let n = e.num_cpus();
-    let online = |c: usize| crate::smp::cpus().get(c).is_some_and(|x| x.online.load(Ordering::Acquire));
+    let online = |c: usize| crate::arch::cpus::cpus().get(c).is_some_and(|x| x.online.load(Ordering::Acquire));
     let loads = (0..n).filter(|&c| online(c)).map(|c| (e.queued(c), c));
     let (Some(max), Some(min)) = (loads.clone().max(), loads.min()) else { return 0 };
     if max.0 <= min.0 + super::tunables::balance().1 {

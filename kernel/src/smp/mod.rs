@@ -20,7 +20,7 @@ pub fn init_bsp(rsdp: Option<u64>, features: &crate::arch::cpu::Features) {
         }
     };
     if let Err(e) = apic::init_global(features, plat.lapic_address) {
-        crate::fatal(format_args!("APIC: {e}"));
+        crate::console::fatal(format_args!("APIC: {e}"));
     }
     apic::init_cpu();
     let bsp_apic = apic::id();
