@@ -3,7 +3,7 @@
 //! TLB shootdown, wakes and the scheduler.
 
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// One CPU the MADT listed.
 pub struct Cpu {
@@ -13,6 +13,10 @@ pub struct Cpu {
 
 static CPUS: spin::Once<Vec<Cpu>> = spin::Once::new();
 static ONLINE: AtomicUsize = AtomicUsize::new(1);
+/// Online CPUs as a bit mask: what TLB shootdown trusts. Private, so no safe code can
+/// take a running CPU out of it (that CPU would keep stale translations of freed
+/// frames); `Cpu::online` is the same fact for everyone else to read.
+static ONLINE_MASK: AtomicU64 = AtomicU64::new(1);
 
 /// Records the CPUs (APIC ids, boot CPU first), once; the boot CPU is online.
 pub fn set(apic_ids: &[u32]) {
@@ -44,6 +48,12 @@ pub fn index_of(apic_id: u32) -> Option<usize> {
 
 /// Marks `cpu` online (an AP that finished its start-up).
 pub fn mark_online(cpu: usize) {
+    ONLINE_MASK.fetch_or(1 << cpu, Ordering::AcqRel);
     cpus()[cpu].online.store(true, Ordering::Release);
     ONLINE.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Whether `cpu` is online, as TLB shootdown sees it.
+pub(crate) fn is_online(cpu: usize) -> bool {
+    cpu < crate::MAX_CPUS && ONLINE_MASK.load(Ordering::Acquire) & (1 << cpu) != 0
 }

@@ -62,7 +62,7 @@ pub fn shootdown(va: u64) -> Result<(), &'static str> {
 fn broadcast(kind: u8, addr: u64, select: impl Fn(usize) -> bool) -> Result<usize, &'static str> {
     let me = crate::arch::cpu_id();
     let targets = || {
-        crate::arch::cpus::cpus().iter().enumerate().filter(move |(i, c)| *i != me && c.online.load(Ordering::Acquire))
+        crate::arch::cpus::cpus().iter().enumerate().filter(move |(i, _)| *i != me && crate::arch::cpus::is_online(*i))
     };
     if targets().filter(|(i, _)| select(*i)).count() == 0 {
         return Ok(0);
