@@ -11,7 +11,7 @@ static PANICKING: AtomicBool = AtomicBool::new(false);
 fn panic(info: &core::panic::PanicInfo) -> ! {
     arch::irq::disable();
     if PANICKING.swap(true, Ordering::SeqCst) {
-        arch::console_emergency("\nnested panic; halting\n");
+        crate::console::serial::write_unlocked("\nnested panic; halting\n");
         arch::qemu::exit(arch::qemu::ExitCode::Failure);
     }
     let mut out = PanicWriter;

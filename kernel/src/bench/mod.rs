@@ -138,13 +138,13 @@ const BENCHES: &[Bench] = &[
 /// BSAMPLES lines through `write`) and waits for it to exit 0. Its operations are the
 /// calls of system call `op` made meanwhile (the program's count is its own business).
 fn user(path: &str, op: u64) -> BenchResult {
-    let calls_before = crate::proc::syscall::count(op);
+    let calls_before = crate::metrics::syscall_count(op);
     let pid = crate::proc::spawn(path, &[path.trim_start_matches('/')], None)
         .map_err(|e| alloc::format!("cannot start {path}: {e}"))?;
     let wait = crate::proc::wait(crate::proc::KERNEL_PID, Some(pid));
     match crate::sched::block_on(executor::timeout(wait, core::time::Duration::from_secs(120))) {
         Ok(Ok((_, status))) if abi::wait::exited(status) == Some(0) => {
-            Ok(crate::proc::syscall::count(op) - calls_before)
+            Ok(crate::metrics::syscall_count(op) - calls_before)
         }
         Ok(Ok((_, status))) => Err(alloc::format!("{path} ended with status {status:#x}")),
         Ok(Err(e)) => Err(alloc::format!("waiting for {path}: {e}")),

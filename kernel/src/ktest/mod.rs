@@ -205,7 +205,7 @@ fn report(name: &str, r: TestResult) {
 
 fn finish() -> ! {
     crate::sched::trace::dump();
-    crate::metrics::print_summary();
+    crate::report::print_summary();
     let (p, f, s) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed), SKIPPED.load(Ordering::Relaxed));
     kprintln!("kernel tests: {p} passed, {f} failed, {s} skipped");
     exit(if f == 0 && p > 0 { ExitCode::Success } else { ExitCode::Failure })

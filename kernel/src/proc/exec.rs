@@ -50,14 +50,14 @@ pub fn load(space: &mut AddressSpace, image: &[u8], argv: &[&[u8]]) -> Result<St
         };
         let data = seg.file_data(image);
         for page in seg.page_range().step_by(PAGE as usize) {
-            let pa = space.map_zeroed(page, perm)?;
+            let new = space.map_zeroed(page, perm)?;
             // The part of the file that lands in this page; the rest stays zero (bss).
             let start = page.max(seg.vaddr);
             let end = (page + PAGE).min(seg.vaddr + data.len() as u64);
             if start < end {
                 let src = &data[(start - seg.vaddr) as usize..(end - seg.vaddr) as usize];
                 let off = (start - page) as usize;
-                crate::mm::phys::frame_mut(pa)[off..off + src.len()].copy_from_slice(src);
+                new.write(off, src);
             }
         }
     }

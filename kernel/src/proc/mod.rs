@@ -26,7 +26,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::future::Future;
 use core::pin::Pin;
-use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU8, Ordering};
 use core::task::{Context, Poll, Waker};
 
 /// Process id. 0 is the kernel (parent of processes it starts), 1 is `/init`.
@@ -104,8 +104,8 @@ static TABLE: IrqMutex<Table> = IrqMutex::ranked(
     crate::sync::order::PROCESSES,
 );
 
-/// Processes created since boot.
-pub static CREATED: AtomicU64 = AtomicU64::new(0);
+/// Processes created since boot (counted in `metrics`).
+pub use crate::metrics::CREATED;
 
 /// Adds a process (child of `parent`) to the table. `AGAIN` at the process limit.
 pub fn create(parent: Pid, name: &str) -> Result<Arc<Shared>, Errno> {

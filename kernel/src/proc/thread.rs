@@ -13,13 +13,11 @@ use abi::wait::{signal_status, SIGFPE, SIGILL, SIGKILL, SIGSEGV};
 use abi::Errno;
 use alloc::boxed::Box;
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::Ordering;
 use executor::{Priority, SpawnOptions};
 
-/// Preemptions (time slice used up with other work waiting, or the slice ended).
-pub static PREEMPTIONS: AtomicU64 = AtomicU64::new(0);
-/// Times a user thread gave its CPU to another task (yield, preemption, wait).
-pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
+/// Preemptions and switches away from user threads (counted in `metrics`).
+pub use crate::metrics::{PREEMPTIONS, SWITCHES};
 
 /// Everything a process's thread owns.
 pub struct Thread {

@@ -6,14 +6,14 @@
 //! that are all busy.
 
 use super::exec;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration;
 
 /// How long the balancer sleeps while `balance=off`, before looking at the setting again.
 const OFF_RECHECK: Duration = Duration::from_millis(100);
 
-/// Tasks the balancer has moved.
-pub static MOVED: AtomicU64 = AtomicU64::new(0);
+/// Tasks the balancer has moved (counted in `metrics`).
+pub use crate::metrics::MOVED;
 static ENABLED: AtomicBool = AtomicBool::new(true);
 
 /// Pauses or resumes the balancer without changing its tunables (tests).
@@ -25,7 +25,7 @@ pub fn set_enabled(on: bool) {
 pub fn balance_once() -> usize {
     let e = exec();
     let n = e.num_cpus();
-    let online = |c: usize| crate::smp::cpus().get(c).is_some_and(|x| x.online.load(Ordering::Acquire));
+    let online = |c: usize| crate::arch::cpus::cpus().get(c).is_some_and(|x| x.online.load(Ordering::Acquire));
     let loads = (0..n).filter(|&c| online(c)).map(|c| (e.queued(c), c));
     let (Some(max), Some(min)) = (loads.clone().max(), loads.min()) else { return 0 };
     if max.0 <= min.0 + super::tunables::balance().1 {

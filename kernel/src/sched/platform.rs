@@ -15,7 +15,7 @@ impl executor::Platform for KernelPlatform {
     }
 
     fn notify(&self, cpu: usize) {
-        if let Some(c) = crate::smp::cpus().get(cpu) {
+        if let Some(c) = crate::arch::cpus::cpus().get(cpu) {
             metrics::ipis_sent(crate::arch::cpu_id());
             event(Kind::IpiSend, 0, cpu as u32, 0);
             apic::send_ipi(c.apic_id, apic::RESCHEDULE_VECTOR);

@@ -298,23 +298,22 @@ fn wake_latency_summary() -> TestResult {
 }
 
 fn tlb_shootdown_reaches_every_cpu() -> TestResult {
-    use crate::mm::{frame, paging, tlb};
-    use x86_64::structures::paging::PageTableFlags as F;
+    use crate::mm::{frame::Frame, paging::ScratchMapping};
     const VA: u64 = 0xffff_d000_1000_0000;
-    let pa = frame::alloc_zeroed().ok_or("no frame")?;
-    crate::mm::phys::frame_mut(pa)[..8].copy_from_slice(&0x5eed_u64.to_le_bytes());
-    paging::with_kernel(|t| t.map(VA, pa, F::PRESENT | F::NO_EXECUTE, F::PRESENT | F::WRITABLE)).map_err(|e| format!("{e:?}"))?;
+    let frame = Frame::alloc_zeroed().ok_or("no frame")?;
+    frame.write(0, &0x5eed_u64.to_le_bytes());
+    let map = ScratchMapping::new(VA, frame, false).map_err(|e| format!("{e:?}"))?;
     // Every CPU reads the page, so its TLB holds the translation.
     for c in 0..ncpus() {
         let v = block_on(spawn_on(c, async { crate::arch::trap::probe_read(VA) }));
         check!(v == Ok(0x5eed), "cpu{c} read {v:?} before the unmap");
     }
-    paging::with_kernel(|t| t.unmap(VA)).ok_or("unmap failed")?;
-    tlb::shootdown(VA)?;
+    // Unmapping shoots the page down on every CPU.
+    let frame = map.unmap()?;
     for c in 0..ncpus() {
         let v = block_on(spawn_on(c, async { crate::arch::trap::probe_read(VA) }));
         check!(v.is_err(), "cpu{c} still reads the unmapped page ({v:?}): stale TLB entry");
     }
-    frame::free(pa);
+    drop(frame);
     Ok(())
 }

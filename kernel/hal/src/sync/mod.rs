@@ -5,7 +5,6 @@
 //! CPU, or the handler would spin forever on its own CPU's lock.
 
 pub mod order;
-pub mod tests;
 
 use crate::arch::irq;
 use core::ops::{Deref, DerefMut};

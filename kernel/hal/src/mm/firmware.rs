@@ -44,8 +44,12 @@ impl AcpiHandler for AcpiMapper {
     fn unmap_physical_region<T>(_region: &PhysicalMapping<Self, T>) {}
 }
 
-/// Opens the ACPI tables from the RSDP at physical `rsdp`.
+/// Opens the ACPI tables from the RSDP at physical `rsdp`, which must be the one the
+/// loader reported (the crate follows the pointers in it).
 pub fn tables_from_rsdp(rsdp: u64) -> Result<acpi::AcpiTables<AcpiMapper>, acpi::AcpiError> {
+    if super::boot_ranges().rsdp != Some(rsdp) {
+        return Err(acpi::AcpiError::NoValidRsdp);
+    }
     // SAFETY: the crate reads the RSDP through `AcpiMapper`, which maps whatever
     // physical range is asked for read-only; it validates the RSDP signature before
     // following any pointer in it.

@@ -10,13 +10,25 @@ const SLOT: u64 = 1 << 20;
 static NEXT_SLOT: AtomicU64 = AtomicU64::new(0);
 
 /// A kernel stack: `[bottom, top)` mapped, the page below `bottom` never mapped.
+/// Only `alloc` makes one (stacks are never freed), so code that switches to a
+/// `KernelStack` knows it is a real, mapped stack.
 #[derive(Clone, Copy, Debug)]
 pub struct KernelStack {
-    pub bottom: u64,
-    pub top: u64,
+    bottom: u64,
+    top: u64,
 }
 
 impl KernelStack {
+    /// Lowest mapped address.
+    pub fn bottom(&self) -> u64 {
+        self.bottom
+    }
+
+    /// One past the highest mapped address (the initial stack pointer).
+    pub fn top(&self) -> u64 {
+        self.top
+    }
+
     /// Address of the guard page.
     pub fn guard(&self) -> u64 {
         self.bottom - PAGE

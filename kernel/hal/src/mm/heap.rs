@@ -73,7 +73,7 @@ fn grow(heap: &mut Heap<33>, layout: &Layout) {
 }
 
 /// Maps the initial heap. Needs the frame allocator and the kernel tables.
-pub fn init() -> Result<(), &'static str> {
+pub(crate) fn init() -> Result<(), &'static str> {
     let (s, e) = map_more(INITIAL).ok_or("out of memory for the initial kernel heap")?;
     // SAFETY: as in `grow`.
     unsafe { HEAP.0.lock().init(s as usize, (e - s) as usize) };

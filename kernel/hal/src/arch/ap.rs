@@ -35,11 +35,13 @@ pub fn install_trampoline(entry: extern "C" fn(u32) -> !) -> Result<(), &'static
     .map_err(|_| "cannot identity-map the trampoline page")
 }
 
-/// Sets (or clears, with 0) the stack top an AP with `apic_id` will start on.
-pub fn set_stack(apic_id: u32, top: u64) -> Result<(), &'static str> {
+/// Sets (or clears, with None: the AP then halts) the stack an AP with `apic_id`
+/// will start on.
+pub fn set_stack(apic_id: u32, stack: Option<&crate::mm::stack::KernelStack>) -> Result<(), &'static str> {
     if apic_id > 255 {
         return Err("APIC id above 255 cannot use the trampoline's stack table");
     }
+    let top = stack.map_or(0, |s| s.top());
     let page = phys::frame_mut(TRAMPOLINE);
     page[(OFF_STACKS + apic_id as u64 * 8) as usize..][..8].copy_from_slice(&top.to_le_bytes());
     Ok(())

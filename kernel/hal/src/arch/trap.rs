@@ -70,8 +70,8 @@ pub fn set_nmi_handler(handler: Handler) {
 /// Fault details recorded when a fixup resumes execution (read by `probe_*`).
 static LAST_FIXUP_ADDR: AtomicU64 = AtomicU64::new(0);
 static LAST_FIXUP_CODE: AtomicU64 = AtomicU64::new(0);
-/// How many kernel faults were resolved by a fixup.
-pub static FIXUPS_TAKEN: AtomicU64 = AtomicU64::new(0);
+/// How many kernel faults were resolved by a fixup (counted in `metrics`).
+pub use crate::metrics::FIXUPS_TAKEN;
 
 /// The page fault a fixup swallowed: faulting address and error code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,20 +107,41 @@ pub fn probe_read(addr: u64) -> Result<u64, Fault> {
     if failed == 0 { Ok(out) } else { Err(last_fault()) }
 }
 
-/// Writes a u64 at `addr`, returning the page fault instead of dying on one.
-/// Only for tests and diagnostics on addresses that no Rust object owns.
+/// Whether a test write to `addr` can touch no Rust object: the kernel half, and
+/// either the test scratch range or a page the kernel tables do not map writable
+/// (there the write can only fault).
+fn probe_target_ok(addr: u64) -> bool {
+    use crate::mm::{paging, SCRATCH_END, SCRATCH_START};
+    use x86_64::structures::paging::PageTableFlags as F;
+    addr >= 0xffff_8000_0000_0000
+        && ((SCRATCH_START..SCRATCH_END).contains(&addr)
+            || !paging::translate_kernel(addr).is_some_and(|(_, f)| f.contains(F::WRITABLE)))
+}
+
+/// Writes a u64 at `addr`, returning the page fault instead of dying on one. For
+/// tests and diagnostics: `addr` must be in the kernel's scratch range
+/// (`mm::SCRATCH_START..`) or not mapped writable, else nothing is written and the
+/// result is a fault with error code `u64::MAX`.
 pub fn probe_write(addr: u64, value: u64) -> Result<(), Fault> {
-    // SAFETY: as for `probe_read`; callers only target memory no Rust reference covers.
+    if !probe_target_ok(addr) {
+        return Err(Fault { addr, code: u64::MAX });
+    }
+    // SAFETY: as for `probe_read`; the target is scratch memory (only tests map it,
+    // and no Rust reference covers it) or is not writable, so the write faults.
     let failed = unsafe { arch_probe_write_u64(addr, value) };
     if failed == 0 { Ok(()) } else { Err(last_fault()) }
 }
 
 /// Writes `value` at `addr` with no fault fixup: a fault here is a kernel bug and
-/// panics. Exists for the self-test that checks how such a bug is reported.
+/// panics. Exists for the self-test that checks how such a bug is reported; does
+/// nothing unless `addr` is an unmapped kernel-half address.
 #[inline(never)]
 pub fn unrecoverable_write(addr: u64, value: u64) {
-    // SAFETY: not sound in general; only the deliberate-fault self-test calls it,
-    // with an address in a region nothing maps, so it faults before touching memory.
+    if addr < 0xffff_8000_0000_0000 || crate::mm::paging::translate_kernel(addr).is_some() {
+        return;
+    }
+    // SAFETY: `addr` is in the kernel half and unmapped (checked just above), so the
+    // write faults before touching memory.
     unsafe { core::ptr::write_volatile(addr as *mut u64, value) }
 }
 

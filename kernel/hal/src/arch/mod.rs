@@ -7,6 +7,7 @@ pub mod ap;
 pub mod apic;
 pub mod backtrace;
 pub mod cpu;
+pub mod cpus;
 pub mod entry;
 pub mod gdt;
 pub mod idt;
@@ -18,6 +19,7 @@ pub mod qemu;
 pub mod time;
 pub mod trap;
 pub mod user;
+pub mod vectors;
 
 /// Stops this CPU for good (interrupts off, `hlt` in a loop).
 pub fn halt_forever() -> ! {
@@ -29,10 +31,12 @@ pub fn halt_forever() -> ! {
 
 pub use percpu::cpu_id;
 
-/// Switches to the stack ending at `top` and calls `f(arg)` there; never returns.
-pub fn switch_stack(top: u64, f: extern "C" fn(u64) -> !, arg: u64) -> ! {
-    // SAFETY: `top` is the top of a mapped, unused stack; the old stack is abandoned
-    // (nothing on it is referenced again because `f` never returns).
+/// Switches to `stack` and calls `f(arg)` there; never returns.
+pub fn switch_stack(stack: &crate::mm::stack::KernelStack, f: extern "C" fn(u64) -> !, arg: u64) -> ! {
+    let top = stack.top();
+    // SAFETY: `top` is the top of a mapped kernel stack (only `stack::alloc` makes a
+    // `KernelStack`); the old stack is abandoned (nothing on it is referenced again
+    // because `f` never returns).
     unsafe {
         core::arch::asm!(
             "mov rsp, {top}",
@@ -45,9 +49,4 @@ pub fn switch_stack(top: u64, f: extern "C" fn(u64) -> !, arg: u64) -> ! {
             options(noreturn)
         )
     }
-}
-
-/// Writes straight to COM1 without any lock (last-resort output).
-pub fn console_emergency(s: &str) {
-    crate::console::serial::write_unlocked(s);
 }

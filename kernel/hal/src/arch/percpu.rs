@@ -6,8 +6,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use x86_64::registers::model_specific::{GsBase, KernelGsBase};
 use x86_64::VirtAddr;
 
-/// Most CPUs the kernel supports.
-pub const MAX_CPUS: usize = 64;
+pub use crate::MAX_CPUS;
 
 /// What each CPU keeps for itself. Field offsets used by assembly are fixed.
 #[repr(C)]
@@ -35,7 +34,7 @@ pub struct PerCpu {
 static READY: AtomicBool = AtomicBool::new(false);
 
 /// Creates this CPU's `PerCpu` and points GS (and KERNEL_GS, for swapgs) at it.
-pub fn init(cpu_id: usize, apic_id: u32) -> &'static PerCpu {
+pub fn init(cpu_id: usize, apic_id: u32) {
     let p = Box::leak(Box::new(PerCpu {
         self_ptr: 0,
         cpu_id: cpu_id as u64,
@@ -51,7 +50,6 @@ pub fn init(cpu_id: usize, apic_id: u32) -> &'static PerCpu {
     GsBase::write(VirtAddr::new(p.self_ptr));
     KernelGsBase::write(VirtAddr::new(0));
     READY.store(true, Ordering::Release);
-    p
 }
 
 /// This CPU's logical index.
@@ -67,8 +65,8 @@ pub fn cpu_id() -> usize {
     id as usize
 }
 
-/// This CPU's `PerCpu`.
-pub fn current() -> &'static PerCpu {
+/// This CPU's `PerCpu` (the HAL's: `fpu_live` is an address `save_fpu` writes to).
+pub(crate) fn current() -> &'static PerCpu {
     let p: u64;
     // SAFETY: as for `cpu_id`; offset 0 is the struct's own address, and the struct
     // is leaked (lives forever).
@@ -79,7 +77,7 @@ pub fn current() -> &'static PerCpu {
 }
 
 /// Records where this CPU's TSS keeps RSP0 (set once, after `init` and the GDT).
-pub fn set_tss_rsp0_slot(addr: u64) {
+pub(crate) fn set_tss_rsp0_slot(addr: u64) {
     let p = current() as *const PerCpu as *mut PerCpu;
     // SAFETY: only this CPU touches its PerCpu's plain fields (the assembly reads
     // them through %gs on the same CPU); no reference to this field exists.
@@ -92,6 +90,6 @@ pub fn set_apic_id(id: u32) {
 }
 
 /// This CPU's held-locks mask, once per-CPU data exists.
-pub fn locks_held() -> Option<&'static AtomicU64> {
+pub(crate) fn locks_held() -> Option<&'static AtomicU64> {
     READY.load(Ordering::Relaxed).then(|| &current().locks_held)
 }

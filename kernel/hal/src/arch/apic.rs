@@ -7,20 +7,9 @@ use super::cpu::{rdtsc, Features};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use x86_64::registers::model_specific::Msr;
 
-/// Timer interrupt vector.
-pub const TIMER_VECTOR: u8 = 0x20;
-/// COM1 receive interrupt (routed through the IOAPIC).
-pub const SERIAL_VECTOR: u8 = 0x24;
-/// RESCHEDULE IPI: "your run queue got work while you were halted".
-pub const RESCHEDULE_VECTOR: u8 = 0x30;
-/// TLB shootdown IPI.
-pub const TLB_VECTOR: u8 = 0x31;
-/// Benchmark IPI (bench mode's `ipi_roundtrip` only; unused otherwise).
-pub const BENCH_VECTOR: u8 = 0x32;
-/// APIC error interrupt.
-pub const ERROR_VECTOR: u8 = 0xfe;
-/// Spurious interrupt vector (needs no EOI).
-pub const SPURIOUS_VECTOR: u8 = 0xff;
+pub use super::vectors::{
+    BENCH_VECTOR, ERROR_VECTOR, RESCHEDULE_VECTOR, SERIAL_VECTOR, SPURIOUS_VECTOR, TIMER_VECTOR, TLB_VECTOR,
+};
 
 const REG_ID: u32 = 0x20;
 const REG_TPR: u32 = 0x80;

@@ -4,6 +4,7 @@
 //! 0x10, user data 0x18|3, user code 0x20|3, then the TSS. The TSS gives each CPU
 //! its ring-0 trap stack (RSP0) and the IST stacks for double faults and NMIs.
 
+use crate::mm::stack::KernelStack;
 use alloc::boxed::Box;
 use x86_64::instructions::segmentation::{Segment, CS, DS, ES, SS};
 use x86_64::instructions::tables::load_tss;
@@ -20,25 +21,30 @@ pub const USER_DS: u16 = 0x18 | 3;
 /// User code selector (RPL 3).
 pub const USER_CS: u16 = 0x20 | 3;
 
-/// Top-of-stack addresses one CPU needs in its TSS.
+/// The stacks one CPU needs in its TSS.
 #[derive(Clone, Copy, Debug)]
 pub struct CpuStacks {
     /// Where the CPU lands on a trap from ring 3.
-    pub trap_top: u64,
+    pub trap: KernelStack,
     /// Double-fault IST stack.
-    pub double_fault_top: u64,
+    pub double_fault: KernelStack,
     /// NMI / machine-check IST stack.
-    pub nmi_top: u64,
+    pub nmi: KernelStack,
 }
+
+/// Where this CPU's TSS keeps RSP0, which ring-3 entry rewrites (arch/user.rs). Only
+/// `init_cpu` makes one.
+#[derive(Debug)]
+pub struct Rsp0Slot(pub(crate) u64);
 
 /// Builds and loads this CPU's GDT and TSS, then the full IDT (which uses the IST).
 /// Called once per CPU, after the heap exists; the tables live forever. Returns the
-/// address of the TSS's RSP0 slot, which ring-3 entry rewrites (arch/user.rs).
-pub fn init_cpu(stacks: CpuStacks) -> u64 {
+/// TSS's RSP0 slot, which ring-3 entry rewrites (arch/user.rs).
+pub fn init_cpu(stacks: CpuStacks) -> Rsp0Slot {
     let mut tss = TaskStateSegment::new();
-    tss.privilege_stack_table[0] = VirtAddr::new(stacks.trap_top);
-    tss.interrupt_stack_table[super::idt::DOUBLE_FAULT_IST as usize] = VirtAddr::new(stacks.double_fault_top);
-    tss.interrupt_stack_table[super::idt::NMI_IST as usize] = VirtAddr::new(stacks.nmi_top);
+    tss.privilege_stack_table[0] = VirtAddr::new(stacks.trap.top());
+    tss.interrupt_stack_table[super::idt::DOUBLE_FAULT_IST as usize] = VirtAddr::new(stacks.double_fault.top());
+    tss.interrupt_stack_table[super::idt::NMI_IST as usize] = VirtAddr::new(stacks.nmi.top());
     // A raw pointer, never a reference: RSP0 is written at every entry to ring 3.
     let tss: *mut TaskStateSegment = Box::into_raw(Box::new(tss));
     let mut gdt = GlobalDescriptorTable::new();
@@ -61,5 +67,5 @@ pub fn init_cpu(stacks: CpuStacks) -> u64 {
         load_tss(tss_sel);
     }
     super::idt::load();
-    tss as u64 + core::mem::offset_of!(TaskStateSegment, privilege_stack_table) as u64
+    Rsp0Slot(tss as u64 + core::mem::offset_of!(TaskStateSegment, privilege_stack_table) as u64)
 }

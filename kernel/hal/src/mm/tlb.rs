@@ -25,8 +25,8 @@ static LOCK: spin::Mutex<()> = spin::Mutex::new(());
 static ADDR: AtomicU64 = AtomicU64::new(0);
 static KIND: AtomicU8 = AtomicU8::new(FLUSH_PAGE);
 static PENDING: AtomicUsize = AtomicUsize::new(0);
-/// Shootdowns performed.
-pub static SHOOTDOWNS: AtomicU64 = AtomicU64::new(0);
+/// Shootdowns performed (counted in `metrics`).
+pub use crate::metrics::SHOOTDOWNS;
 
 /// Request: drop the kernel mapping of page ADDR.
 const FLUSH_PAGE: u8 = 0;
@@ -62,7 +62,7 @@ pub fn shootdown(va: u64) -> Result<(), &'static str> {
 fn broadcast(kind: u8, addr: u64, select: impl Fn(usize) -> bool) -> Result<usize, &'static str> {
     let me = crate::arch::cpu_id();
     let targets = || {
-        crate::smp::cpus().iter().enumerate().filter(move |(i, c)| *i != me && c.online.load(Ordering::Acquire))
+        crate::arch::cpus::cpus().iter().enumerate().filter(move |(i, _)| *i != me && crate::arch::cpus::is_online(*i))
     };
     if targets().filter(|(i, _)| select(*i)).count() == 0 {
         return Ok(0);
@@ -114,7 +114,7 @@ fn leave_if_loaded(root: u64) {
 
 /// Makes `root` this CPU's address space. With `fresh`, reloads it even if it is
 /// already loaded (dropping whatever this CPU cached of it while it ran elsewhere).
-pub fn switch_to(root: u64, fresh: bool) {
+pub(crate) fn switch_to(root: u64, fresh: bool) {
     if fresh || LOADED[crate::arch::cpu_id()].load(Ordering::Relaxed) != root {
         load_root(root);
     }
@@ -133,7 +133,7 @@ pub fn flush_local_all() {
 
 /// Makes every CPU that has `root` loaded switch to the kernel's tables and waits
 /// for them, so `root`'s tables can be freed.
-pub fn release(root: u64) -> Result<(), &'static str> {
+pub(crate) fn release(root: u64) -> Result<(), &'static str> {
     leave_if_loaded(root);
     broadcast(LEAVE_ROOT, root, |cpu| LOADED[cpu].load(Ordering::Acquire) == root).map(|_| ())
 }

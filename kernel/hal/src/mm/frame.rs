@@ -4,6 +4,10 @@
 //! Bit set = frame in use. Allocation scans from a rotating hint; frames handed to
 //! user space are zeroed (`alloc_zeroed`). Counts of total and free frames are kept
 //! exactly, which is what the leak tests compare.
+//!
+//! Outside the HAL a frame is a [`Frame`]: owned, freed when dropped, shared for
+//! copy-on-write by [`Frame::share`], read and written only through copies. The
+//! functions taking a raw physical address are the HAL's own.
 
 use super::phys;
 use crate::boot::{BootInfo, RegionKind};
@@ -22,7 +26,7 @@ static TOTAL: AtomicU64 = AtomicU64::new(0);
 static FREE: AtomicU64 = AtomicU64::new(0);
 
 /// A physical range the allocator must never hand out.
-pub type Reserved = (u64, u64);
+pub(crate) type Reserved = (u64, u64);
 
 fn align_up(x: u64) -> u64 {
     x.saturating_add(4095) & !4095
@@ -31,7 +35,7 @@ fn align_up(x: u64) -> u64 {
 /// Builds the allocator from the memory map, keeping `reserved` ranges (kernel image,
 /// initrd, low 1 MiB, ...) out. The bitmap and refcounts are carved from the first
 /// usable region below 4 GiB large enough to hold them.
-pub fn init(info: &BootInfo, reserved: &[Reserved]) -> Result<(), &'static str> {
+pub(crate) fn init(info: &BootInfo, reserved: &[Reserved]) -> Result<(), &'static str> {
     let top = info
         .regions()
         .iter()
@@ -130,7 +134,7 @@ impl Bitmap {
 }
 
 /// Allocates one frame (contents undefined) with reference count 1.
-pub fn alloc() -> Option<u64> {
+pub(crate) fn alloc() -> Option<u64> {
     let pa = BITMAP.lock().as_mut()?.alloc()?;
     FREE.fetch_sub(1, Ordering::Relaxed);
     refs()[(pa / 4096) as usize].store(1, Ordering::Relaxed);
@@ -138,7 +142,7 @@ pub fn alloc() -> Option<u64> {
 }
 
 /// Allocates one zeroed frame: every frame that can reach user space comes from here.
-pub fn alloc_zeroed() -> Option<u64> {
+pub(crate) fn alloc_zeroed() -> Option<u64> {
     let pa = alloc()?;
     phys::zero_frame(pa);
     Some(pa)
@@ -149,18 +153,18 @@ fn refs() -> &'static [AtomicU16] {
 }
 
 /// Adds a reference to an allocated frame (a copy-on-write share).
-pub fn share(pa: u64) {
+pub(crate) fn share(pa: u64) {
     refs()[(pa / 4096) as usize].fetch_add(1, Ordering::AcqRel);
 }
 
 /// Current reference count of a frame.
-pub fn ref_count(pa: u64) -> u16 {
+pub(crate) fn ref_count(pa: u64) -> u16 {
     refs()[(pa / 4096) as usize].load(Ordering::Acquire)
 }
 
 /// Drops a reference; the frame returns to the pool when the last one goes.
 /// A free of a frame that is not allocated is reported and ignored.
-pub fn free(pa: u64) {
+pub(crate) fn free(pa: u64) {
     let f = pa / 4096;
     let Some(r) = refs().get(f as usize) else {
         log::error!("frame free: {pa:#x} is beyond physical memory");
@@ -193,4 +197,72 @@ pub fn total() -> u64 {
 /// Frames free right now.
 pub fn free_count() -> u64 {
     FREE.load(Ordering::Relaxed)
+}
+
+/// One reference to an allocated physical frame. Dropping it drops the reference;
+/// the frame returns to the pool with the last one. The only ways to get one are to
+/// allocate it or to share one you hold, so safe code can neither name a frame it
+/// does not own nor free one twice.
+pub struct Frame {
+    pa: u64,
+}
+
+impl Frame {
+    /// Allocates a frame whose contents are whatever was there before.
+    pub fn alloc() -> Option<Frame> {
+        alloc().map(|pa| Frame { pa })
+    }
+
+    /// Allocates a zeroed frame.
+    pub fn alloc_zeroed() -> Option<Frame> {
+        alloc_zeroed().map(|pa| Frame { pa })
+    }
+
+    /// Another reference to the same frame (copy-on-write sharing).
+    pub fn share(&self) -> Frame {
+        share(self.pa);
+        Frame { pa: self.pa }
+    }
+
+    /// The frame's physical address (to compare or print; it grants no access).
+    pub fn pa(&self) -> u64 {
+        self.pa
+    }
+
+    /// How many references the frame has.
+    pub fn ref_count(&self) -> u16 {
+        ref_count(self.pa)
+    }
+
+    /// Copies `buf.len()` bytes at `offset` in the frame into `buf`. Panics if the
+    /// range leaves the frame.
+    pub fn read(&self, offset: usize, buf: &mut [u8]) {
+        assert!(offset.checked_add(buf.len()).is_some_and(|end| end <= 4096), "read beyond the frame");
+        super::phys::copy_from_frame(self.pa, offset, buf);
+    }
+
+    /// Copies `data` into the frame at `offset`. Panics if the range leaves the frame.
+    pub fn write(&self, offset: usize, data: &[u8]) {
+        assert!(offset.checked_add(data.len()).is_some_and(|end| end <= 4096), "write beyond the frame");
+        super::phys::copy_to_frame(self.pa, offset, data);
+    }
+
+    /// Reads the little-endian u64 at `offset`.
+    pub fn read_u64(&self, offset: usize) -> u64 {
+        let mut b = [0; 8];
+        self.read(offset, &mut b);
+        u64::from_le_bytes(b)
+    }
+}
+
+impl Drop for Frame {
+    fn drop(&mut self) {
+        free(self.pa);
+    }
+}
+
+impl core::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Frame({:#x})", self.pa)
+    }
 }

@@ -48,6 +48,21 @@ impl Perm {
     }
 }
 
+/// A page just mapped by [`AddressSpace::map_zeroed`]; borrows the space, so the
+/// page stays mapped (and its frame allocated) while it is written.
+pub struct NewPage<'a> {
+    pa: u64,
+    _space: core::marker::PhantomData<&'a mut AddressSpace>,
+}
+
+impl NewPage<'_> {
+    /// Copies `data` into the page at `offset`. Panics if it leaves the page.
+    pub fn write(&self, offset: usize, data: &[u8]) {
+        assert!(offset.checked_add(data.len()).is_some_and(|end| end <= PAGE as usize), "write beyond the page");
+        phys::copy_to_frame(self.pa, offset, data);
+    }
+}
+
 /// A process's page tables. Owned by the process's thread; dropping it frees every
 /// user frame (by reference) and table.
 pub struct AddressSpace {
@@ -105,8 +120,8 @@ impl AddressSpace {
     }
 
     /// Maps a fresh zeroed page at `va` (page-aligned, user range, not mapped yet) and
-    /// returns its frame.
-    pub fn map_zeroed(&mut self, va: u64, perm: Perm) -> Result<u64, Errno> {
+    /// returns it, for filling in (whatever its user permissions).
+    pub fn map_zeroed(&mut self, va: u64, perm: Perm) -> Result<NewPage<'_>, Errno> {
         if va % PAGE != 0 || va < USER_BASE || va >= USER_TOP {
             return Err(Errno::INVAL);
         }
@@ -116,7 +131,7 @@ impl AddressSpace {
         }
         let pa = frame::alloc_zeroed().ok_or(Errno::NOMEM)?;
         e.set_addr(PhysAddr::new(pa), perm.flags());
-        Ok(pa)
+        Ok(NewPage { pa, _space: core::marker::PhantomData })
     }
 
     /// Whether `va` is mapped, and with what permission (COW pages count as RW).
@@ -201,7 +216,7 @@ impl AddressSpace {
             e.set_flags(flags);
         } else {
             let new = frame::alloc().ok_or(Errno::NOMEM)?;
-            phys::frame_mut(new).copy_from_slice(phys::frame_mut(old));
+            phys::copy_from_frame(old, 0, phys::frame_mut(new));
             e.set_addr(PhysAddr::new(new), flags);
             frame::free(old);
         }
@@ -229,7 +244,7 @@ impl AddressSpace {
         for (va, range) in page_pieces(addr, buf.len()) {
             let off = (va % PAGE) as usize;
             let frame = self.frame_of(va)?;
-            buf[range.clone()].copy_from_slice(&phys::frame_mut(frame)[off..off + range.len()]);
+            phys::copy_from_frame(frame, off, &mut buf[range]);
         }
         Ok(())
     }
@@ -244,7 +259,7 @@ impl AddressSpace {
                 self.break_cow(va & !(PAGE - 1))?;
             }
             let frame = self.frame_of(va)?;
-            phys::frame_mut(frame)[off..off + range.len()].copy_from_slice(&data[range]);
+            phys::copy_to_frame(frame, off, &data[range]);
         }
         Ok(())
     }

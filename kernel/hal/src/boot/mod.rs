@@ -2,9 +2,9 @@
 //!
 //! Each entry path fills a `BootInfo` from what its loader handed over, copying what
 //! it must (command line, memory map) so the loader's structures can be forgotten,
-//! then calls `crate::kmain`. Nothing else in the kernel knows which loader ran.
+//! then calls the kernel's main (`arch::entry::Entry`). Nothing else in the kernel
+//! knows which loader ran. PVH is here; the Limine entry is kernel/src/boot/limine.rs.
 
-pub mod limine;
 pub mod pvh;
 
 /// Maximum memory-map entries kept (QEMU gives fewer than 10).

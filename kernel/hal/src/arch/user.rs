@@ -14,7 +14,7 @@ use super::{cpu, irq, trap};
 use x86_64::registers::model_specific::{Efer, EferFlags, LStar, SFMask, Star};
 use x86_64::registers::rflags::RFlags;
 use x86_64::structures::gdt::SegmentSelector;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::Ordering;
 use x86_64::{PrivilegeLevel, VirtAddr};
 
 core::arch::global_asm!(concat!(include_str!("regs.S"), include_str!("user.S")), options(att_syntax));
@@ -24,14 +24,14 @@ extern "C" {
     fn arch_syscall_entry();
 }
 
-/// `frame.vector` of a trap that came in by the `syscall` instruction (not an IDT
-/// vector; must match SYSCALL_VECTOR in arch/user.S).
-pub const SYSCALL_VECTOR: u64 = 0x100;
-/// The software-interrupt system-call gate (callable from ring 3).
-pub const INT80_VECTOR: u8 = 0x80;
+pub use super::vectors::{INT80_VECTOR, SYSCALL_VECTOR};
 
 /// RFLAGS a new user thread starts with: interrupts on, nothing else (bit 1 is fixed).
 const INITIAL_RFLAGS: u64 = 0x202;
+/// RFLAGS bits ring 3 may hold: CF PF AF ZF SF TF DF OF AC ID.
+const USER_RFLAGS: u64 = 0x0024_0dd5;
+/// First address above the canonical lower half.
+const USER_HALF_END: u64 = 0x0000_8000_0000_0000;
 
 /// A user thread's saved state: the trap frame (general registers, RIP, RSP, RFLAGS,
 /// selectors, and what the last trap was) and the FXSAVE image of x87/SSE state.
@@ -129,8 +129,8 @@ pub enum Trap {
 
 /// Sets up `syscall`/`sysret` on this CPU and records its TSS.RSP0 slot (from
 /// `gdt::init_cpu`). Once per CPU, after per-CPU data exists.
-pub fn init_cpu(tss_rsp0_slot: u64) {
-    super::percpu::set_tss_rsp0_slot(tss_rsp0_slot);
+pub fn init_cpu(tss_rsp0_slot: super::gdt::Rsp0Slot) {
+    super::percpu::set_tss_rsp0_slot(tss_rsp0_slot.0);
     // SAFETY: the selectors are the GDT layout STAR requires (gdt.rs), LSTAR is the
     // entry in arch/user.S, and FMASK clears IF/TF/DF/AC/NT so the entry runs with
     // interrupts off and a sane direction flag until it has switched stacks.
@@ -162,7 +162,19 @@ pub fn init_cpu(tss_rsp0_slot: u64) {
 /// it cannot fire before ring 3 runs and be lost): the end of the time slice or an
 /// earlier kernel timer. Interrupts are enabled on return.
 pub fn enter_user(ctx: &mut UserContext, timer: u64) -> (Trap, bool) {
-    debug_assert!(ctx.frame.cs == USER_CS as u64 && ctx.frame.ss == USER_DS as u64);
+    // The frame is the caller's to edit: whatever it says, ring 3 is where it goes,
+    // with interrupts on, IOPL 0, and RIP/RSP in the lower half (so neither sysretq
+    // nor iretq can fault in ring 0 on a non-canonical address).
+    let f = &mut ctx.frame;
+    f.cs = USER_CS as u64;
+    f.ss = USER_DS as u64;
+    f.rflags = (f.rflags & USER_RFLAGS) | INITIAL_RFLAGS;
+    if f.rip >= USER_HALF_END {
+        f.rip = 0;
+    }
+    if f.rsp >= USER_HALF_END {
+        f.rsp = 0;
+    }
     irq::disable();
     let rearmed = super::apic::rearm_timer(timer);
     let me = ctx as *mut UserContext as u64;
@@ -200,7 +212,7 @@ pub fn enter_user(ctx: &mut UserContext, timer: u64) -> (Trap, bool) {
 }
 
 /// How many `syscall`s the hypervisor left half-done in ring 3 (see [`unfinished_syscall`]).
-pub static SYSCALLS_FIXED_UP: AtomicU64 = AtomicU64::new(0);
+pub use crate::metrics::SYSCALLS_FIXED_UP;
 
 /// Page-fault error code bits: user mode, instruction fetch.
 const PF_USER: u64 = 1 << 2;
@@ -227,8 +239,7 @@ fn unfinished_syscall(frame: &TrapFrame, cr2: u64) -> bool {
 /// sanitized in case they are not what the CPU would have saved (a return address
 /// outside user space is left as the page fault, which kills the process).
 fn finish_syscall(frame: &mut TrapFrame) {
-    const USER_RFLAGS: u64 = 0x0024_0dd5; // CF PF AF ZF SF TF DF OF AC ID
-    if frame.rcx >= 0x0000_8000_0000_0000 {
+    if frame.rcx >= USER_HALF_END {
         return;
     }
     SYSCALLS_FIXED_UP.fetch_add(1, Ordering::Relaxed);
@@ -239,7 +250,7 @@ fn finish_syscall(frame: &mut TrapFrame) {
 }
 
 /// How many `int $0x80` system calls came in as #UD (see [`int80_from_ud`]).
-pub static INT80_FIXED_UP: AtomicU64 = AtomicU64::new(0);
+pub use crate::metrics::INT80_FIXED_UP;
 
 /// The nested `kvm_pvm` hypervisor raises #UD for `int $0x80` in ring 3 instead of
 /// going through the DPL-3 gate (real CPUs and TCG do). Given a #UD frame from ring

@@ -32,6 +32,8 @@ pub enum MapError {
     OutOfMemory,
     AlreadyMapped,
     HugePageInTheWay,
+    /// A scratch mapping asked for outside the scratch range.
+    OutsideScratch,
 }
 
 impl<S: x86_64::structures::paging::PageSize> From<MapToError<S>> for MapError {
@@ -52,7 +54,7 @@ pub struct Tables {
 
 impl Tables {
     /// Wraps an existing PML4.
-    pub const fn from_root(pml4: u64) -> Tables {
+    pub(crate) const fn from_root(pml4: u64) -> Tables {
         Tables { pml4 }
     }
 
@@ -71,13 +73,13 @@ impl Tables {
     }
 
     /// The PML4 itself, for walking and for copying the kernel half.
-    pub fn pml4(&mut self) -> &mut PageTable {
+    pub(crate) fn pml4(&mut self) -> &mut PageTable {
         // SAFETY: as for `mapper`.
         unsafe { &mut *(phys::to_virt(self.pml4) as *mut PageTable) }
     }
 
     /// Maps one 4 KiB page. Intermediate tables get `parent` flags.
-    pub fn map(&mut self, va: u64, pa: u64, flags: F, parent: F) -> Result<(), MapError> {
+    pub(crate) fn map(&mut self, va: u64, pa: u64, flags: F, parent: F) -> Result<(), MapError> {
         let page = Page::<Size4KiB>::containing_address(VirtAddr::new(va));
         let fr = PhysFrame::containing_address(PhysAddr::new(pa));
         // SAFETY: the caller owns `pa` (or maps device/loader memory on purpose) and
@@ -100,7 +102,7 @@ impl Tables {
 
     /// Unmaps one 4 KiB page, returning the frame it mapped. Flushes this CPU's TLB
     /// entry; other CPUs need a shootdown if they may have used it.
-    pub fn unmap(&mut self, va: u64) -> Option<u64> {
+    pub(crate) fn unmap(&mut self, va: u64) -> Option<u64> {
         let page = Page::<Size4KiB>::containing_address(VirtAddr::new(va));
         let (fr, flush) = self.mapper().unmap(page).ok()?;
         flush.flush();
@@ -120,8 +122,63 @@ impl Tables {
 static KERNEL: IrqMutex<Tables> = IrqMutex::ranked(Tables::from_root(0), crate::sync::order::KERNEL_TABLES);
 
 /// Runs `f` with the kernel tables locked.
-pub fn with_kernel<R>(f: impl FnOnce(&mut Tables) -> R) -> R {
+pub(crate) fn with_kernel<R>(f: impl FnOnce(&mut Tables) -> R) -> R {
     f(&mut KERNEL.lock())
+}
+
+/// Physical address and flags the kernel tables map `va` to, if any.
+pub fn translate_kernel(va: u64) -> Option<(u64, F)> {
+    with_kernel(|t| t.translate(va))
+}
+
+/// A frame mapped into the kernel's scratch range (`mm::SCRATCH_START..SCRATCH_END`),
+/// for in-kernel tests of paging and TLB shootdown. The mapping holds the frame;
+/// unmapping (or dropping) removes it from every CPU's TLB before the frame goes back.
+pub struct ScratchMapping {
+    va: u64,
+    frame: Option<super::frame::Frame>,
+}
+
+impl ScratchMapping {
+    /// Maps `frame` at the page `va` of the scratch range, read-only or writable (never
+    /// executable).
+    pub fn new(va: u64, frame: super::frame::Frame, writable: bool) -> Result<ScratchMapping, MapError> {
+        if va % PAGE != 0 || !(super::SCRATCH_START..super::SCRATCH_END).contains(&va) {
+            return Err(MapError::OutsideScratch);
+        }
+        let flags = if writable { F::PRESENT | F::WRITABLE | F::NO_EXECUTE } else { F::PRESENT | F::NO_EXECUTE };
+        with_kernel(|t| t.map(va, frame.pa(), flags, F::PRESENT | F::WRITABLE))?;
+        Ok(ScratchMapping { va, frame: Some(frame) })
+    }
+
+    /// The mapped virtual address.
+    pub fn va(&self) -> u64 {
+        self.va
+    }
+
+    /// Unmaps the page, shoots it down on every CPU and gives the frame back. Err
+    /// (the frame stays mapped) if the shootdown cannot run (interrupts disabled).
+    pub fn unmap(mut self) -> Result<super::frame::Frame, &'static str> {
+        self.remove()?;
+        Ok(self.frame.take().expect("frame held until unmapped"))
+    }
+
+    fn remove(&mut self) -> Result<(), &'static str> {
+        if !crate::arch::irq::enabled() {
+            return Err("unmapping a scratch page needs interrupts on (TLB shootdown)");
+        }
+        with_kernel(|t| t.unmap(self.va));
+        super::tlb::shootdown(self.va)
+    }
+}
+
+impl Drop for ScratchMapping {
+    fn drop(&mut self) {
+        if self.frame.is_some() && self.remove().is_err() {
+            // Some CPU may still reach the frame through its TLB: leak it.
+            core::mem::forget(self.frame.take());
+        }
+    }
 }
 
 /// Physical address of the kernel PML4.
@@ -171,7 +228,7 @@ fn merge_ranges(ranges: &mut [(u64, u64)], n: usize) -> usize {
 /// Builds the kernel's tables (HHDM over RAM with 2 MiB pages where possible, the
 /// image by section permissions, every kernel-half PDPT preallocated) and switches
 /// CR3 to them. The loader's identity map is gone afterwards.
-pub fn init_kernel(info: &BootInfo) -> Result<(), &'static str> {
+pub(crate) fn init_kernel(info: &BootInfo) -> Result<(), &'static str> {
     let root = frame::alloc_zeroed().ok_or("out of memory for the kernel PML4")?;
     let mut t = Tables::from_root(root);
     for i in 256..512 {
@@ -255,7 +312,7 @@ fn is_wx(f: F) -> bool {
 
 /// Maps `len` bytes of device memory at physical `pa` uncached, returning its
 /// virtual address (in the MMIO region; never unmapped).
-pub fn map_mmio(pa: u64, len: u64) -> Result<u64, MapError> {
+pub(crate) fn map_mmio(pa: u64, len: u64) -> Result<u64, MapError> {
     use core::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(super::MMIO_START);
     let first = pa & !4095;
