@@ -10,34 +10,29 @@
 //!   traps, the PVH entry, physical frames, page tables, heap); every block states its
 //!   invariant, and no safe HAL function hands out raw power (an arbitrary physical
 //!   address, port or frame free). This crate is safe Rust over it
-//!   (`#![deny(unsafe_code)]`; `forbid` once `boot/limine.rs`, the one `#[allow]`,
-//!   moves into the HAL). Calls go down only: docs/architecture.md draws the layers.
+//!   (`#![forbid(unsafe_code)]`). Calls go down only: docs/architecture.md draws the
+//!   layers.
 //! - **Logic that needs no hardware is host-tested.** Command line, IPC queues, ELF
 //!   checks, initrd, user-range checks live in `kcore`; the executor is its own crate.
 //! - **Bad input is an error, never a crash.** Loader data, the command line, ELF files
 //!   and syscall arguments are checked; failures are reported in words.
 //! - **Measure, don't guess.** Counters and wake-latency histograms are always on.
 //!
-//! Boot: `hal::arch::entry` (PVH, through `hal::Entry` below) or `boot/limine.rs`
-//! build a `BootInfo` and call `kmain`.
+//! Boot: the HAL's entries (`hal::arch::entry` for PVH, `hal::boot::limine`) build a
+//! `BootInfo` and call `kmain` through the `hal::Entry` registered below.
 
 #![no_std]
 #![no_main]
-// `deny`, not `forbid`: boot/limine.rs alone allows unsafe_code (its Limine requests
-// need #[link_section]/#[no_mangle]) until it moves into the HAL.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 
 mod acpi;
 use hal::arch;
 mod bench;
-/// Boot protocols: `BootInfo` and the PVH entry are the HAL's (`hal::boot`,
-/// `hal::arch::entry`); the Limine entry is still here.
-mod boot {
-    pub use hal::boot::*;
-    pub mod limine;
-}
+/// Boot protocols: `BootInfo` and both entries (PVH, Limine) are the HAL's
+/// (`hal::boot`, `hal::arch::entry`).
+use hal::boot;
 mod console;
 mod ktest;
 /// Memory management is the HAL's (`hal::mm`); its in-kernel tests are here.
@@ -78,7 +73,12 @@ static CMDLINE: spin::Once<Cmdline> = spin::Once::new();
 pub static AP_REPORT: spin::Once<smp::ap::Report> = spin::Once::new();
 
 // The HAL's boot entries call up into the kernel only through this.
-hal::entry!(hal::Entry { early_console: console::serial::init, main: kmain, fatal });
+hal::entry!(hal::Entry { early_console: console::serial::init, println: print_line, main: kmain, fatal });
+
+/// One line on the console, for the HAL's boot-time notes.
+fn print_line(args: core::fmt::Arguments) {
+    kprintln!("{args}");
+}
 
 pub use console::fatal;
 

@@ -14,6 +14,8 @@ pub const KERNEL_VMA: u64 = 0xffff_ffff_8000_0000;
 pub struct Entry {
     /// Makes the console usable (COM1); called first, before any output.
     pub early_console: fn(),
+    /// Prints one line on the console (boot-time notes from the entry paths).
+    pub println: fn(core::fmt::Arguments),
     /// The kernel's main, called once with the loader's handover normalised.
     pub main: fn(BootInfo) -> !,
     /// Reports a fatal boot error and stops.

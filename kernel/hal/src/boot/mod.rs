@@ -5,6 +5,7 @@
 //! then calls the kernel's main (`arch::entry::Entry`). Nothing else in the kernel
 //! knows which loader ran. PVH is here; the Limine entry is kernel/src/boot/limine.rs.
 
+pub mod limine;
 pub mod pvh;
 
 /// Maximum memory-map entries kept (QEMU gives fewer than 10).

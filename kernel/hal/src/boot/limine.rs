@@ -8,8 +8,6 @@
 //! 8.x leaves that tag unanswered and boots us with revision 2, newer Limine answers
 //! and reports the revision it used. Requests sit between their markers in
 //! `.requests*` sections, which the linker script keeps in `.data`.
-#![allow(unsafe_code)] // #[link_section]/#[no_mangle] are "unsafe attributes"
-
 use super::{BootInfo, FramebufferInfo, Protocol, Region, RegionKind};
 use limine::memory_map::EntryType;
 use limine::request::{
@@ -62,11 +60,12 @@ static END: RequestsEndMarker = RequestsEndMarker::new();
 #[no_mangle]
 extern "C" fn limine_entry() -> ! {
     crate::arch::time::mark_boot();
-    crate::console::serial::init();
+    let kernel = crate::arch::entry::kernel();
+    (kernel.early_console)();
     crate::arch::idt::load_early();
     match parse() {
-        Ok(info) => crate::kmain(info),
-        Err(e) => crate::fatal(format_args!("Limine boot: {e}")),
+        Ok(info) => (kernel.main)(info),
+        Err(e) => (kernel.fatal)(format_args!("Limine boot: {e}")),
     }
 }
 
@@ -84,7 +83,7 @@ fn parse() -> Result<BootInfo, &'static str> {
     };
     let h = match limine_boot::normalise(&raw) {
         Ok(h) => h,
-        Err(e) => crate::fatal(format_args!("Limine boot: {e}")),
+        Err(e) => (crate::arch::entry::kernel().fatal)(format_args!("Limine boot: {e}")),
     };
     crate::mm::phys::set_hhdm(h.hhdm);
     report(&h);
@@ -136,5 +135,8 @@ fn report(h: &limine_boot::Handover) {
         CmdlineSource::ExecutableFile => "from the executable-file response",
         CmdlineSource::None => "empty: no executable-cmdline or executable-file response",
     };
-    crate::kprintln!("limine: base revision {} ({how}); command line {from}", h.revision.number);
+    (crate::arch::entry::kernel().println)(format_args!(
+        "limine: base revision {} ({how}); command line {from}",
+        h.revision.number
+    ));
 }
