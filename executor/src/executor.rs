@@ -74,6 +74,9 @@ pub struct Executor {
     wake_thieves: AtomicBool,
     /// Timer precision: arm the timer this many ticks before a deadline and spin the rest.
     timer_spin: AtomicU64,
+    /// `every - 1` for the wake-latency sample rate `every` (a power of two): a wake is
+    /// stamped when its CPU's wake count is a multiple of `every`. See `count_wake`.
+    sample_mask: AtomicU64,
     next_id: AtomicU64,
     /// Round-robin home for spawns from foreign threads.
     next_home: AtomicUsize,
@@ -85,6 +88,10 @@ pub struct Executor {
 /// `PerCpu::programmed` after [`Executor::timer_clobbered`]: matches no deadline the
 /// idle path compares it with (`u64::MAX` means "none", real deadlines are smaller).
 pub(crate) const CLOBBERED: u64 = u64::MAX - 1;
+
+/// Default wake-latency sample rate: one wake in this many is timed (see
+/// [`Executor::set_latency_sample`]).
+pub const DEFAULT_LATENCY_SAMPLE: u64 = 16;
 
 static DEFAULT_STEAL: &'static dyn StealPolicy = &StealHalf;
 static DEFAULT_IDLE: &'static dyn IdlePolicy = &Halt;
@@ -112,6 +119,7 @@ impl Executor {
             idle_policy: PolicySlot::new(&DEFAULT_IDLE),
             wake_thieves: AtomicBool::new(true),
             timer_spin: AtomicU64::new(0),
+            sample_mask: AtomicU64::new(DEFAULT_LATENCY_SAMPLE - 1),
             next_id: AtomicU64::new(1),
             next_home: AtomicUsize::new(0),
             idle_mask: AtomicU64::new(0),
@@ -200,9 +208,8 @@ impl Executor {
     /// from the spawning CPU's own sequence, or the shared counter (tag 0xffff) elsewhere.
     fn new_task_id(&self, me: usize) -> TaskId {
         if me < self.num_cpus() && me < 0xfffe {
-            let c = &self.cpus[me].stats.local.next_id;
-            bump_local(c);
-            TaskId((c.load(Ordering::Relaxed) << 16) | (me as u64 + 1))
+            let seq = bump_local(&self.cpus[me].stats.local.next_id);
+            TaskId((seq << 16) | (me as u64 + 1))
         } else {
             TaskId((self.next_id.fetch_add(1, Ordering::Relaxed) << 16) | 0xffff)
         }
@@ -256,14 +263,26 @@ impl Executor {
         self.kick(others.trailing_zeros() as usize);
     }
 
-    /// Count a wake that scheduled a task homed on `home`, issued from CPU `me`.
-    pub(crate) fn count_wake(&self, home: usize, me: usize) {
+    /// Count a wake that scheduled a task homed on `home`, issued from CPU `me`. Returns
+    /// whether to time this one (stamp it for the wake-latency histogram): every wake is
+    /// counted, one in `set_latency_sample` of the local and of the remote ones is timed,
+    /// so that the two clock reads a timed wake costs are paid rarely.
+    pub(crate) fn count_wake(&self, home: usize, me: usize) -> bool {
         let s = &self.cpus[home].stats;
-        if me == home {
-            bump_local(&s.local.local_wakes);
+        let n = if me == home {
+            bump_local(&s.local.local_wakes)
         } else {
-            bump(&s.shared.remote_wakes);
-        }
+            s.shared.remote_wakes.fetch_add(1, Ordering::Relaxed) + 1
+        };
+        n & self.sample_mask.load(Ordering::Relaxed) == 0
+    }
+
+    /// Time one wake in `every` (rounded up to a power of two; default
+    /// [`DEFAULT_LATENCY_SAMPLE`]; 1 = every wake) for the wake-latency histogram. Wakes
+    /// are all counted either way; a timed wake costs two `Platform::now` reads.
+    pub fn set_latency_sample(&self, every: u64) {
+        let every = every.max(1).checked_next_power_of_two().unwrap_or(1 << 63);
+        self.sample_mask.store(every - 1, Ordering::Relaxed);
     }
 
     /// Snapshot of `cpu`'s counters and wake-latency summary.

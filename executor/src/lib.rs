@@ -71,7 +71,7 @@ mod yield_now;
 #[cfg(any(test, feature = "std"))]
 pub mod host;
 
-pub use executor::{Executor, Priority, SpawnOptions};
+pub use executor::{Executor, Priority, SpawnOptions, DEFAULT_LATENCY_SAMPLE};
 pub use hist::Log2Histogram;
 pub use idle::{IdleOutcome, IdlePolicy};
 pub use join::JoinHandle;

@@ -184,8 +184,12 @@ impl Executor {
             self.drop_cancelled(cpu, &task);
             return;
         }
-        let stamp = hdr.wake_stamp.swap(0, Ordering::Relaxed);
+        // A timed wake left its stamp (see `count_wake`). Load, and store only when set: no
+        // locked swap per poll. A stamp written by a wake racing with this poll may be
+        // lost or recorded one poll late: statistics, never correctness.
+        let stamp = hdr.wake_stamp.load(Ordering::Relaxed);
         if stamp != 0 {
+            hdr.wake_stamp.store(0, Ordering::Relaxed);
             pc.stats.wake_latency.record_local(self.now().saturating_sub(stamp));
         }
         hdr.running_on.store(cpu, Ordering::Relaxed);

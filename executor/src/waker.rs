@@ -78,8 +78,9 @@ pub(crate) unsafe fn schedule(p: NonNull<Header>, by_value: bool) {
                 let exec = hdr.exec;
                 let me = exec.platform().cpu_id();
                 let home = hdr.home.load(Ordering::Relaxed);
-                exec.count_wake(home, me);
-                hdr.wake_stamp.store(exec.platform().now().max(1), Ordering::Relaxed);
+                if exec.count_wake(home, me) {
+                    hdr.wake_stamp.store(exec.platform().now().max(1), Ordering::Relaxed);
+                }
                 if push {
                     // SAFETY: the reference counted for the queue entry (ours or the new one).
                     exec.enqueue(unsafe { TaskRef::from_raw(p) }, me);

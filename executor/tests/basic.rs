@@ -204,6 +204,7 @@ fn block_on_with_a_remote_cpu() {
 fn yield_now_lets_others_run_and_stats_count() {
     let rt = HostRuntime::new(1);
     let exec = rt.executor();
+    exec.set_latency_sample(1); // time every wake, so the histogram counts all 10
     let turns = Arc::new(Mutex::new(Vec::new()));
     let t = turns.clone();
     // The root spawns all three in one poll, so they start queued in order.
@@ -316,4 +317,20 @@ fn spawn_from_foreign_threads_round_robin() {
     assert_eq!(count.load(Ordering::Relaxed), 900);
     let spawned: Vec<u64> = (0..4).map(|c| exec.stats(c).spawned).collect();
     assert!(spawned.iter().all(|&s| s > 0), "round-robin homes: {spawned:?}");
+}
+
+#[test]
+fn wake_latency_is_sampled_but_every_wake_counted() {
+    let rt = HostRuntime::new(1);
+    let exec = rt.executor();
+    exec.set_latency_sample(8);
+    let root = exec.spawn(async {
+        for _ in 0..64 {
+            yield_now().await;
+        }
+    });
+    wait("root", root);
+    let s = exec.stats(0);
+    assert_eq!(s.wakes, 64);
+    assert_eq!(s.wake_latency.count, 8, "one wake in 8 is timed");
 }
