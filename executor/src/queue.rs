@@ -7,7 +7,7 @@
 //! the kernel's IRQ-safe heap serves. Thieves pop from the migratable queues of other CPUs,
 //! which is why pinned tasks live apart: a thief never has to skip or put back anything.
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 use crossbeam_queue::SegQueue;
 
 use crate::task::TaskRef;
@@ -26,19 +26,25 @@ fn pop(q: &SegQueue<TaskRef>) -> Option<TaskRef> {
     }
 }
 
+/// Within a priority, the queue whose turn it is (pinned or migratable) is served for up
+/// to this many pops in a row while it has tasks, then the other gets the turn. Batches
+/// rather than strict alternation: a task that spawns migratable children and awaits them
+/// (pinned itself) is not re-polled after every child, yet neither kind can starve.
+const TURN: u32 = 32;
+
 /// One CPU's queues, indexed `[priority][pinned as usize]`.
 pub(crate) struct RunQueues {
     queues: [[SegQueue<TaskRef>; 2]; PRIORITIES],
-    /// Which of the two queues of a priority the owner tries first; flipped after each pop
-    /// so that neither pinned nor migratable tasks starve the other. Owner-only, Relaxed.
-    turn: AtomicBool,
+    /// Owner-only, Relaxed: bit 0 = which of a priority's two queues is served first;
+    /// the bits above = pops it has had in a row (see `TURN`).
+    turn: AtomicU32,
 }
 
 impl RunQueues {
     pub(crate) const fn new() -> Self {
         RunQueues {
             queues: [const { [SegQueue::new(), SegQueue::new()] }; PRIORITIES],
-            turn: AtomicBool::new(false),
+            turn: AtomicU32::new(0),
         }
     }
 
@@ -48,13 +54,21 @@ impl RunQueues {
         self.queues[h.priority as usize][h.pinned as usize].push(task);
     }
 
-    /// The owner's pop: highest priority first (strict), alternating pinned/migratable
-    /// within a priority.
+    /// The owner's pop: highest priority first (strict); within a priority, the queue whose
+    /// turn it is, up to `TURN` pops in a row, then the other.
     pub(crate) fn pop(&self) -> Option<TaskRef> {
-        let first = self.turn.load(Ordering::Relaxed) as usize;
+        let turn = self.turn.load(Ordering::Relaxed);
+        let first = (turn & 1) as usize;
         for pair in &self.queues {
-            if let Some(t) = pop(&pair[first]).or_else(|| pop(&pair[1 - first])) {
-                self.turn.store(first == 0, Ordering::Relaxed);
+            if let Some(t) = pop(&pair[first]) {
+                let streak = (turn >> 1) + 1;
+                let next = if streak >= TURN { first as u32 ^ 1 } else { (streak << 1) | first as u32 };
+                self.turn.store(next, Ordering::Relaxed);
+                return Some(t);
+            }
+            if let Some(t) = pop(&pair[1 - first]) {
+                // The other queue takes the turn (this was its first pop of the streak).
+                self.turn.store((1 << 1) | (1 - first) as u32, Ordering::Relaxed);
                 return Some(t);
             }
         }

@@ -334,3 +334,33 @@ fn wake_latency_is_sampled_but_every_wake_counted() {
     assert_eq!(s.wakes, 64);
     assert_eq!(s.wake_latency.count, 8, "one wake in 8 is timed");
 }
+
+#[test]
+fn pinned_and_migratable_take_turns_in_batches() {
+    let rt = HostRuntime::new(1);
+    let exec = rt.executor();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let root = exec.spawn_on(0, {
+        let order = order.clone();
+        async move {
+            let yielder = |pinned: bool| {
+                let order = order.clone();
+                let opts = SpawnOptions { cpu: Some(0), pinned, ..Default::default() };
+                exec.spawn_with(opts, async move {
+                    for _ in 0..200 {
+                        order.lock().unwrap().push(pinned);
+                        yield_now().await;
+                    }
+                })
+            };
+            let (a, b) = (yielder(true), yielder(false));
+            a.await;
+            b.await;
+        }
+    });
+    wait("root", root);
+    let order = order.lock().unwrap();
+    let longest = order.chunk_by(|a, b| a == b).map(<[bool]>::len).max().unwrap();
+    assert!(longest <= 32, "one kind ran {longest} polls in a row");
+    assert!(longest >= 16, "turns come in batches, not strict alternation ({longest})");
+}
