@@ -221,7 +221,7 @@ impl Executor {
         // Relaxed: the task is SCHEDULED and in nobody's queue, so `migrate` cannot be
         // changing `home` now; we saw the last change through the state's Acquire.
         let home = task.header().home.load(Ordering::Relaxed);
-        self.cpus[home].queues.push(task);
+        self.cpus[home].queues.push(task, home == me);
         if home != me {
             self.kick(home);
         }
@@ -337,7 +337,7 @@ impl Executor {
             // (Release) publishes the new home to whoever pops it, and later wakers read
             // it after an Acquire of the state the next poll released.
             task.header().home.store(to, Ordering::Relaxed);
-            self.cpus[to].queues.push(task);
+            self.cpus[to].queues.push(task, false);
             moved += 1;
         }
         if moved > 0 {

@@ -58,6 +58,7 @@ mod executor;
 mod hist;
 pub mod idle;
 mod join;
+mod mpsc;
 mod policy;
 mod queue;
 mod run;

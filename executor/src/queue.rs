@@ -1,15 +1,17 @@
-//! A CPU's run queues: for each priority (High, Normal, Low) one queue of pinned tasks and
-//! one of migratable tasks, all unbounded lock-free `crossbeam_queue::SegQueue`s.
+//! A CPU's run queues: for each priority (High, Normal, Low) one queue of migratable tasks
+//! (`crossbeam_queue::SegQueue`, MPMC) and one of pinned tasks (`PinnedQueue`, MPSC).
 //!
-//! Why `SegQueue`: any CPU (or an interrupt handler) pushes, so the queue must be MPMC;
-//! a wake must never fail, so it must be unbounded (a bounded ring that fills up is the
-//! classic "task_queue full" panic); it allocates one 31-slot block per 31 pushes, which
-//! the kernel's IRQ-safe heap serves. Thieves pop from the migratable queues of other CPUs,
-//! which is why pinned tasks live apart: a thief never has to skip or put back anything.
+//! Why `SegQueue` for migratable tasks: any CPU (or an interrupt handler) pushes and thieves
+//! pop too, so it must be MPMC; a wake must never fail, so it must be unbounded (a bounded
+//! ring that fills up is the classic "task_queue full" panic); it allocates one 31-slot
+//! block per 31 pushes, which the kernel's IRQ-safe heap serves. Pinned tasks are popped
+//! only by their CPU, so they live in an intrusive MPSC queue (`mpsc.rs`): no locked
+//! instruction to pop, no allocation to push; and a thief never has to skip anything.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 use crossbeam_queue::SegQueue;
 
+use crate::mpsc::PinnedQueue;
 use crate::task::TaskRef;
 
 const PRIORITIES: usize = 3;
@@ -32,26 +34,38 @@ fn pop(q: &SegQueue<TaskRef>) -> Option<TaskRef> {
 /// (pinned itself) is not re-polled after every child, yet neither kind can starve.
 const TURN: u32 = 32;
 
-/// One CPU's queues, indexed `[priority][pinned as usize]`.
+/// One CPU's queues: per priority, migratable tasks in a `SegQueue` (thieves pop them
+/// too) and pinned ones in a `PinnedQueue` (only the owner pops them).
 pub(crate) struct RunQueues {
-    queues: [[SegQueue<TaskRef>; 2]; PRIORITIES],
-    /// Owner-only, Relaxed: bit 0 = which of a priority's two queues is served first;
-    /// the bits above = pops it has had in a row (see `TURN`).
+    migratable: [SegQueue<TaskRef>; PRIORITIES],
+    pinned: [PinnedQueue; PRIORITIES],
+    /// Owner-only, Relaxed: bit 0 = which kind of a priority's two queues is served first
+    /// (1 = pinned); the bits above = pops it has had in a row (see `TURN`).
     turn: AtomicU32,
 }
 
 impl RunQueues {
-    pub(crate) const fn new() -> Self {
+    pub(crate) fn new() -> Self {
         RunQueues {
-            queues: [const { [SegQueue::new(), SegQueue::new()] }; PRIORITIES],
+            migratable: [const { SegQueue::new() }; PRIORITIES],
+            pinned: core::array::from_fn(|_| PinnedQueue::new()),
             turn: AtomicU32::new(0),
         }
     }
 
-    /// Push a task (from any CPU). Never fails.
-    pub(crate) fn push(&self, task: TaskRef) {
+    /// Push a task (from any CPU). Never fails. `local`: the caller is this queue's CPU.
+    pub(crate) fn push(&self, task: TaskRef, local: bool) {
         let h = task.header();
-        self.queues[h.priority as usize][h.pinned as usize].push(task);
+        let p = h.priority as usize;
+        if h.pinned {
+            self.pinned[p].push(task, local);
+        } else {
+            self.migratable[p].push(task);
+        }
+    }
+
+    fn pop_kind(&self, p: usize, pinned: usize) -> Option<TaskRef> {
+        if pinned == 1 { self.pinned[p].pop() } else { pop(&self.migratable[p]) }
     }
 
     /// The owner's pop: highest priority first (strict); within a priority, the queue whose
@@ -59,14 +73,14 @@ impl RunQueues {
     pub(crate) fn pop(&self) -> Option<TaskRef> {
         let turn = self.turn.load(Ordering::Relaxed);
         let first = (turn & 1) as usize;
-        for pair in &self.queues {
-            if let Some(t) = pop(&pair[first]) {
+        for p in 0..PRIORITIES {
+            if let Some(t) = self.pop_kind(p, first) {
                 let streak = (turn >> 1) + 1;
                 let next = if streak >= TURN { first as u32 ^ 1 } else { (streak << 1) | first as u32 };
                 self.turn.store(next, Ordering::Relaxed);
                 return Some(t);
             }
-            if let Some(t) = pop(&pair[1 - first]) {
+            if let Some(t) = self.pop_kind(p, 1 - first) {
                 // The other queue takes the turn (this was its first pop of the streak).
                 self.turn.store((1 << 1) | (1 - first) as u32, Ordering::Relaxed);
                 return Some(t);
@@ -77,21 +91,21 @@ impl RunQueues {
 
     /// A thief's pop: one migratable task, highest priority first.
     pub(crate) fn pop_migratable(&self) -> Option<TaskRef> {
-        self.queues.iter().find_map(|pair| pop(&pair[0]))
+        self.migratable.iter().find_map(pop)
     }
 
     /// Approximate number of queued tasks.
     pub(crate) fn len(&self) -> usize {
-        self.queues.iter().flatten().map(SegQueue::len).sum()
+        self.migratable_len() + self.pinned.iter().map(PinnedQueue::len).sum::<usize>()
     }
 
     /// Approximate number of queued migratable tasks.
     pub(crate) fn migratable_len(&self) -> usize {
-        self.queues.iter().map(|pair| pair[0].len()).sum()
+        self.migratable.iter().map(SegQueue::len).sum()
     }
 
-    /// True if every queue is empty (SegQueue reads its indices with SeqCst loads).
+    /// True if every queue is empty (both kinds read their ends with SeqCst loads).
     pub(crate) fn is_empty(&self) -> bool {
-        self.queues.iter().flatten().all(SegQueue::is_empty)
+        self.migratable.iter().all(SegQueue::is_empty) && self.pinned.iter().all(PinnedQueue::is_empty)
     }
 }

@@ -43,6 +43,7 @@ use core::task::{Context, Poll};
 use futures_util::task::AtomicWaker;
 
 use crate::executor::{Executor, Priority};
+use crate::mpsc::Link;
 
 /// In a run queue (or about to be), or woken while RUNNING (then re-queued after the poll).
 pub(crate) const SCHEDULED: usize = 1 << 0;
@@ -89,6 +90,8 @@ pub(crate) struct TaskVTable {
 /// The type-independent part of a task; first field of `Task<F>` (`repr(C)`).
 #[repr(C)]
 pub(crate) struct Header {
+    /// Run-queue link for pinned tasks (`mpsc.rs`); first, so a `*mut Link` is the header.
+    pub link: Link,
     /// Flag bits and refcount (see the module docs).
     pub state: AtomicUsize,
     pub vtable: &'static TaskVTable,
@@ -204,6 +207,7 @@ where
 {
     let task = Box::new(Task {
         header: Header {
+            link: Link::new(),
             state: AtomicUsize::new(SCHEDULED | HANDLE | (2 * REF_ONE)),
             vtable: &Task::<F>::VTABLE,
             exec: t.exec,
@@ -240,6 +244,11 @@ impl TaskRef {
 
     pub(crate) fn as_ptr(&self) -> NonNull<Header> {
         self.0
+    }
+
+    /// Give up the reference without dropping it (`from_raw` takes it back).
+    pub(crate) fn into_raw(self) -> NonNull<Header> {
+        core::mem::ManuallyDrop::new(self).0
     }
 
     pub(crate) fn header(&self) -> &Header {
