@@ -6,7 +6,7 @@ use core::pin::Pin;
 use core::sync::atomic::Ordering;
 use core::task::{Context, Poll};
 
-use crate::task::{TaskId, TaskRef, CANCELLED, COMPLETE, HANDLE, REF_ONE, RUNNING, SCHEDULED};
+use crate::task::{released, TaskId, TaskRef, CANCELLED, COMPLETE, HANDLE, JOIN_WAKER, REF_ONE, RUNNING, SCHEDULED};
 
 /// Handle to a spawned task; a `Future` of its output.
 ///
@@ -99,10 +99,20 @@ impl<T> Future for JoinHandle<T> {
         {
             let hdr = self.task.as_ref().expect("JoinHandle polled after it returned its output").header();
             // Acquire: pairs with the Release that set COMPLETE, so the output is visible.
-            if hdr.state.load(Ordering::Acquire) & COMPLETE == 0 {
+            let s = hdr.state.load(Ordering::Acquire);
+            if s & COMPLETE == 0 {
                 hdr.join_waker.register(cx.waker());
-                // Re-check after registering: the loop sets COMPLETE, then wakes join_waker.
-                if hdr.state.load(Ordering::Acquire) & COMPLETE == 0 {
+                // Re-check after registering: the loop sets COMPLETE, then wakes join_waker
+                // if JOIN_WAKER is set. The first time, set it in the same step: either the
+                // loop's completion comes later and sees it (our Release publishes the
+                // registration), or we see COMPLETE here. Afterwards AtomicWaker's own
+                // register/wake handshake covers a re-registration.
+                let s = if s & JOIN_WAKER == 0 {
+                    hdr.state.fetch_or(JOIN_WAKER, Ordering::AcqRel)
+                } else {
+                    hdr.state.load(Ordering::Acquire)
+                };
+                if s & COMPLETE == 0 {
                     return Poll::Pending;
                 }
             }
@@ -114,8 +124,14 @@ impl<T> Future for JoinHandle<T> {
         unsafe {
             (task.header().vtable.take_output)(task.as_ptr(), (&mut out as *mut Option<T>).cast())
         };
-        // The stage is now empty, so clearing HANDLE just releases the reference.
-        release_handle(task);
+        // The stage is now empty, so clearing HANDLE and dropping the handle's reference
+        // is one subtraction (HANDLE is set: only the handle clears it). AcqRel as in
+        // `TaskRef::drop`.
+        let p = task.into_raw();
+        // SAFETY: `p` is live (we held a reference until the subtraction).
+        let prev = unsafe { p.as_ref() }.state.fetch_sub(HANDLE | REF_ONE, Ordering::AcqRel);
+        // SAFETY: the subtraction gave up the handle's reference.
+        unsafe { released(p, prev) };
         Poll::Ready(out.expect("task output already taken"))
     }
 }

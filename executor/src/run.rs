@@ -11,7 +11,7 @@ use core::task::{Context, Poll};
 use crate::executor::Executor;
 use crate::idle::IdleOutcome;
 use crate::stats::{add_local, bump_local};
-use crate::task::{TaskRef, CANCELLED, COMPLETE, HANDLE, RUNNING, SCHEDULED};
+use crate::task::{TaskRef, CANCELLED, COMPLETE, HANDLE, JOIN_WAKER, REF_ONE, RUNNING, SCHEDULED};
 use crate::waker::{block_on_waker, borrowed_waker, BlockOnSignal};
 
 impl Executor {
@@ -225,28 +225,31 @@ impl Executor {
             // gone, so the stage is ours alone.
             // SAFETY: exclusive access as just argued.
             unsafe { (hdr.vtable.drop_stage)(task.as_ptr()) };
-        } else {
+        } else if prev & JOIN_WAKER != 0 {
             hdr.join_waker.wake();
         }
     }
 
     /// The future returned Pending: release RUNNING; re-queue once if woken meanwhile.
+    /// If not woken, the queue's reference is dropped in the same CAS (unless it is the
+    /// last one, which takes `TaskRef::drop`'s path).
     fn after_pending(&self, cpu: usize, task: TaskRef) {
         let hdr = task.header();
         let mut s = hdr.state.load(Ordering::Relaxed);
+        let mut new;
         loop {
             if s & CANCELLED != 0 {
                 self.drop_cancelled(cpu, &task);
                 return;
             }
+            new = s & !RUNNING;
+            if s & SCHEDULED == 0 && s >> 6 > 1 {
+                new -= REF_ONE;
+            }
             // AcqRel: Release publishes the future's new state to the next poller, which
-            // may be another CPU after a migration; Acquire to see a concurrent cancel.
-            match hdr.state.compare_exchange_weak(
-                s,
-                s & !RUNNING,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            ) {
+            // may be another CPU after a migration, and orders our uses before a later free
+            // (as `TaskRef::drop`); Acquire to see a concurrent cancel.
+            match hdr.state.compare_exchange_weak(s, new, Ordering::AcqRel, Ordering::Relaxed) {
                 Ok(_) => break,
                 Err(actual) => s = actual,
             }
@@ -254,8 +257,11 @@ impl Executor {
         if s & SCHEDULED != 0 {
             // Woken during the poll: the wake left it to us; our reference goes back in.
             self.enqueue(task, cpu);
+        } else if new >> 6 == s >> 6 {
+            drop(task); // the last reference: TaskRef::drop frees or resurrects it
+        } else {
+            let _ = task.into_raw(); // its reference went in the CAS
         }
-        // else: dropping `task` releases the queue's reference.
     }
 
     /// Drop a cancelled task's future here, on the loop, while holding RUNNING.

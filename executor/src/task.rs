@@ -27,6 +27,8 @@
 //!
 //!   HANDLE: set at spawn, cleared by JoinHandle drop/detach/cancel or when it takes the
 //!   output. Whoever clears the last of {HANDLE present, COMPLETE absent} drops the output.
+//!   JOIN_WAKER: set (never cleared) by the JoinHandle after it first registers its waker;
+//!   the loop wakes `join_waker` on completion only if it sees it.
 //! ```
 //!
 //! Invariants: at most one party holds RUNNING (it alone touches the stage); a task is in
@@ -55,6 +57,9 @@ pub(crate) const COMPLETE: usize = 1 << 2;
 pub(crate) const CANCELLED: usize = 1 << 3;
 /// A `JoinHandle` still exists.
 pub(crate) const HANDLE: usize = 1 << 4;
+/// The `JoinHandle` has registered a waker in `join_waker`: the loop must wake it on
+/// completion (else it skips the `AtomicWaker`'s two locked instructions).
+pub(crate) const JOIN_WAKER: usize = 1 << 5;
 /// One reference, in the bits above the flags.
 pub(crate) const REF_ONE: usize = 1 << 6;
 /// Beyond this many references something leaks wakers in a loop: abort rather than wrap.
@@ -269,26 +274,38 @@ impl Header {
 
 impl Drop for TaskRef {
     fn drop(&mut self) {
-        let hdr = self.header();
         // AcqRel: Release so our uses of the task happen-before its freeing; Acquire (for
         // the last one) so we see every other holder's uses before we free it.
-        let prev = hdr.state.fetch_sub(REF_ONE, Ordering::AcqRel);
-        if prev >> 6 != 1 {
-            return;
-        }
-        if prev & (COMPLETE | CANCELLED) == 0 {
-            // Nobody can wake this task again and its future is still alive: hand it to its
-            // home CPU's loop, which drops the future there (never here: we may be in an
-            // interrupt handler). We are the only owner, so a plain store is enough; the
-            // queue push publishes it (Release/Acquire inside SegQueue).
-            hdr.state.store(CANCELLED | SCHEDULED | REF_ONE, Ordering::Relaxed);
-            let exec = hdr.exec;
-            let me = exec.platform().cpu_id();
-            // SAFETY: the reference we just stored is handed to the run queue.
-            exec.enqueue(unsafe { TaskRef::from_raw(self.0) }, me);
-            return;
-        }
-        // SAFETY: the count reached zero; this was the last reference.
-        unsafe { (hdr.vtable.dealloc)(self.0) }
+        let prev = self.header().state.fetch_sub(REF_ONE, Ordering::AcqRel);
+        // SAFETY: that subtraction gave up this TaskRef's reference.
+        unsafe { released(self.0, prev) }
     }
+}
+
+/// What follows giving up one reference with an AcqRel read-modify-write of the state that
+/// returned `prev`: nothing unless it was the last one; then free the task or, if its
+/// future is still alive, hand it to its home CPU's loop.
+///
+/// # Safety
+/// `p` is a task header and the caller's reference was just given up by that operation.
+pub(crate) unsafe fn released(p: NonNull<Header>, prev: usize) {
+    if prev >> 6 != 1 {
+        return;
+    }
+    // SAFETY: the count reached zero, so nobody else uses the task; it is still allocated.
+    let hdr = unsafe { p.as_ref() };
+    if prev & (COMPLETE | CANCELLED) == 0 {
+        // Nobody can wake this task again and its future is still alive: hand it to its
+        // home CPU's loop, which drops the future there (never here: we may be in an
+        // interrupt handler). We are the only owner, so a plain store is enough; the
+        // queue push publishes it (Release/Acquire inside either queue).
+        hdr.state.store(CANCELLED | SCHEDULED | REF_ONE, Ordering::Relaxed);
+        let exec = hdr.exec;
+        let me = exec.platform().cpu_id();
+        // SAFETY: the reference we just stored is handed to the run queue.
+        exec.enqueue(unsafe { TaskRef::from_raw(p) }, me);
+        return;
+    }
+    // SAFETY: the count reached zero; this was the last reference.
+    unsafe { (hdr.vtable.dealloc)(p) }
 }
