@@ -18,8 +18,8 @@
 //! Length: counted for `Executor::queued` (the balancer's load figure). The owner's own
 //! pushes count with a plain load and store (no locked instruction on the same-CPU wake
 //! path), others' with `fetch_add`; an interrupt on the owner that pushes between the load
-//! and the store may lose one count, so the owner resets the count whenever it finds the
-//! queue settled empty. Approximate, like every length here.
+//! and the store may lose one count, so the owner resets the count whenever it finds nothing
+//! to run and the queue settled empty. Approximate, like every length here.
 
 use alloc::boxed::Box;
 use core::ptr::{self, NonNull};
@@ -111,9 +111,6 @@ impl PinnedQueue {
         let mut next = unsafe { (*tail).next.load(Ordering::Acquire) };
         if tail == stub {
             if next.is_null() {
-                if self.head.load(Ordering::Relaxed) == stub {
-                    self.resync_len();
-                }
                 return None;
             }
             self.tail.store(next, Ordering::Relaxed);
@@ -139,11 +136,15 @@ impl PinnedQueue {
         Some(unsafe { TaskRef::from_raw(NonNull::new_unchecked(tail.cast::<Header>())) })
     }
 
-    /// Settled empty: make the length exactly zero again (see the module docs).
-    fn resync_len(&self) {
-        let pushed = self.pushed_local.load(Ordering::Relaxed);
-        let remote = self.pushed_remote.load(Ordering::Relaxed);
-        self.popped.store(pushed.wrapping_add(remote), Ordering::Relaxed);
+    /// Called by the owner when it found nothing to run: if the queue is settled empty,
+    /// make the length exactly zero again (see the module docs). A push racing with this
+    /// may be counted already and then not seen: the count is one low until next time.
+    pub(crate) fn resync_len(&self) {
+        if self.is_empty() {
+            let pushed = self.pushed_local.load(Ordering::Relaxed);
+            let remote = self.pushed_remote.load(Ordering::Relaxed);
+            self.popped.store(pushed.wrapping_add(remote), Ordering::Relaxed);
+        }
     }
 
     /// True if no task is queued or being pushed. `head` is the producers' end, so a push

@@ -86,6 +86,7 @@ impl RunQueues {
                 return Some(t);
             }
         }
+        self.pinned.iter().for_each(PinnedQueue::resync_len); // off the hot path
         None
     }
 
