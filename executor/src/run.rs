@@ -175,10 +175,13 @@ impl Executor {
     fn run_task(&'static self, cpu: usize, task: TaskRef) {
         let pc = &self.cpus[cpu];
         let hdr = task.header();
-        // SCHEDULED → RUNNING in one xor (SCHEDULED is set and RUNNING clear for a queued
-        // task). Acquire: we see everything the previous poll (maybe on another CPU) and
-        // the waker published with their Release.
-        let prev = hdr.state.fetch_xor(SCHEDULED | RUNNING, Ordering::Acquire);
+        // SCHEDULED → RUNNING in one add: SCHEDULED (bit 0) is set and RUNNING (bit 1)
+        // clear for a queued task, so adding RUNNING - SCHEDULED flips both. (`lock xadd`;
+        // a `fetch_xor` whose result is used is a `lock cmpxchg` loop on x86.) Acquire: we
+        // see everything the previous poll (maybe on another CPU) and the waker published
+        // with their Release.
+        const _: () = assert!(RUNNING == 2 * SCHEDULED);
+        let prev = hdr.state.fetch_add(RUNNING - SCHEDULED, Ordering::Acquire);
         debug_assert!(prev & (SCHEDULED | RUNNING | COMPLETE) == SCHEDULED, "bad state {prev:#x}");
         if prev & CANCELLED != 0 {
             self.drop_cancelled(cpu, &task);
