@@ -9,7 +9,7 @@ use crate::hist::Log2Histogram;
 use crate::join::JoinHandle;
 use crate::idle::{Halt, IdlePolicy};
 use crate::policy::{PolicySlot, StealHalf, StealPolicy};
-use crate::queue::RunQueues;
+use crate::queue::{Pusher, RunQueues};
 use crate::stats::{bump, bump_local, CpuStats, Stats};
 use crate::task::{allocate, NewTask, TaskId, TaskRef};
 use crate::timer::TimerQueue;
@@ -221,7 +221,14 @@ impl Executor {
         // Relaxed: the task is SCHEDULED and in nobody's queue, so `migrate` cannot be
         // changing `home` now; we saw the last change through the state's Acquire.
         let home = task.header().home.load(Ordering::Relaxed);
-        self.cpus[home].queues.push(task, home == me);
+        let pusher = if home != me {
+            Pusher::Other
+        } else if task.header().pinned && self.platform.in_task_context() {
+            Pusher::OwnerTask
+        } else {
+            Pusher::Owner
+        };
+        self.cpus[home].queues.push(task, pusher);
         if home != me {
             self.kick(home);
         }
@@ -337,7 +344,7 @@ impl Executor {
             // (Release) publishes the new home to whoever pops it, and later wakers read
             // it after an Acquire of the state the next poll released.
             task.header().home.store(to, Ordering::Relaxed);
-            self.cpus[to].queues.push(task, false);
+            self.cpus[to].queues.push(task, Pusher::Other);
             moved += 1;
         }
         if moved > 0 {

@@ -58,6 +58,7 @@ mod executor;
 mod hist;
 pub mod idle;
 mod join;
+mod local;
 mod mpsc;
 mod policy;
 mod queue;
@@ -117,6 +118,17 @@ pub trait Platform: Send + Sync + 'static {
     /// timer deadline differs from the one it last asked for. A busy CPU checks its timers
     /// on every loop iteration, so it needs no tick.
     fn set_deadline(&self, cpu: usize, deadline: Option<u64>);
+
+    /// Whether the caller runs in task context on the executor CPU `cpu_id()`: in that
+    /// CPU's loop or a future it polls, not in an interrupt handler or anything else that
+    /// can interrupt the loop. When true, a wake of a pinned task homed on this CPU goes
+    /// to a private list with plain loads and stores (no locked instruction). Default
+    /// false: every wake takes the lock-free queues, which is always correct. The host
+    /// platform says true (its CPUs are threads; nothing interrupts them); a kernel may
+    /// say true outside interrupt handlers (an interrupt-nesting count of zero).
+    fn in_task_context(&self) -> bool {
+        false
+    }
 
     /// Called by [`Executor::run`] and [`Executor::block_on`] on the thread or CPU that is
     /// about to run `cpu`'s loop. The kernel knows its CPU already (default: nothing); the

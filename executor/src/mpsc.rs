@@ -30,7 +30,7 @@ use crate::task::{Header, TaskRef};
 /// The queue link, the first field of every task `Header` (`repr(C)`), so a `*mut Link`
 /// of a task is its header pointer.
 pub(crate) struct Link {
-    next: AtomicPtr<Link>,
+    pub(crate) next: AtomicPtr<Link>,
 }
 
 impl Link {

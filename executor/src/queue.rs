@@ -8,13 +8,25 @@
 //! only by their CPU, so they live in an intrusive MPSC queue (`mpsc.rs`): no locked
 //! instruction to pop, no allocation to push; and a thief never has to skip anything.
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use crossbeam_queue::SegQueue;
 
+use crate::local::OwnerList;
 use crate::mpsc::PinnedQueue;
 use crate::task::TaskRef;
 
 const PRIORITIES: usize = 3;
+
+/// Who pushes onto a CPU's queues.
+#[derive(Copy, Clone, PartialEq, Eq)]
+pub(crate) enum Pusher {
+    /// The CPU itself, in task context (`Platform::in_task_context`): may use `own`.
+    OwnerTask,
+    /// The CPU itself, maybe in an interrupt handler.
+    Owner,
+    /// Another CPU or a foreign thread.
+    Other,
+}
 
 /// `SegQueue::pop` on an empty queue issues a SeqCst fence; `is_empty` is two plain loads
 /// on x86. Most queues are empty most of the time (High, Low, one of pinned/migratable), so
@@ -39,6 +51,11 @@ const TURN: u32 = 32;
 pub(crate) struct RunQueues {
     migratable: [SegQueue<TaskRef>; PRIORITIES],
     pinned: [PinnedQueue; PRIORITIES],
+    /// Pinned tasks this CPU woke itself in task context (see `local.rs`).
+    own: [OwnerList; PRIORITIES],
+    /// Owner-only: which of `own` and `pinned` a pinned pop tries first; flipped after each
+    /// one, so that neither starves the other (both hold pinned tasks, FIFO each).
+    own_first: AtomicBool,
     /// Owner-only, Relaxed: bit 0 = which kind of a priority's two queues is served first
     /// (1 = pinned); the bits above = pops it has had in a row (see `TURN`).
     turn: AtomicU32,
@@ -49,23 +66,44 @@ impl RunQueues {
         RunQueues {
             migratable: [const { SegQueue::new() }; PRIORITIES],
             pinned: core::array::from_fn(|_| PinnedQueue::new()),
+            own: [const { OwnerList::new() }; PRIORITIES],
+            own_first: AtomicBool::new(false),
             turn: AtomicU32::new(0),
         }
     }
 
-    /// Push a task (from any CPU). Never fails. `local`: the caller is this queue's CPU.
-    pub(crate) fn push(&self, task: TaskRef, local: bool) {
+    /// Push a task (from any CPU). Never fails. `pusher` says who pushes (see `Pusher`).
+    pub(crate) fn push(&self, task: TaskRef, pusher: Pusher) {
         let h = task.header();
         let p = h.priority as usize;
-        if h.pinned {
-            self.pinned[p].push(task, local);
-        } else {
-            self.migratable[p].push(task);
+        match (h.pinned, pusher) {
+            (true, Pusher::OwnerTask) => self.own[p].push(task),
+            (true, _) => self.pinned[p].push(task, pusher != Pusher::Other),
+            (false, _) => self.migratable[p].push(task),
         }
     }
 
+    #[inline]
     fn pop_kind(&self, p: usize, pinned: usize) -> Option<TaskRef> {
-        if pinned == 1 { self.pinned[p].pop() } else { pop(&self.migratable[p]) }
+        if pinned == 0 {
+            return pop(&self.migratable[p]);
+        }
+        let own_first = self.own_first.load(Ordering::Relaxed);
+        let t = if own_first {
+            self.own[p].pop().or_else(|| self.pinned[p].pop())
+        } else {
+            self.pinned[p].pop().or_else(|| self.own[p].pop())
+        };
+        if t.is_some() {
+            self.own_first.store(!own_first, Ordering::Relaxed);
+        }
+        t
+    }
+
+    /// Whether priority `p` has nothing queued (a few plain loads; owner's view).
+    #[inline]
+    fn priority_is_empty(&self, p: usize) -> bool {
+        self.own[p].is_empty() && self.pinned[p].is_empty() && self.migratable[p].is_empty()
     }
 
     /// The owner's pop: highest priority first (strict); within a priority, the queue whose
@@ -74,6 +112,9 @@ impl RunQueues {
         let turn = self.turn.load(Ordering::Relaxed);
         let first = (turn & 1) as usize;
         for p in 0..PRIORITIES {
+            if self.priority_is_empty(p) {
+                continue;
+            }
             if let Some(t) = self.pop_kind(p, first) {
                 let streak = (turn >> 1) + 1;
                 let next = if streak >= TURN { first as u32 ^ 1 } else { (streak << 1) | first as u32 };
@@ -97,7 +138,8 @@ impl RunQueues {
 
     /// Approximate number of queued tasks.
     pub(crate) fn len(&self) -> usize {
-        self.migratable_len() + self.pinned.iter().map(PinnedQueue::len).sum::<usize>()
+        let pinned: usize = self.pinned.iter().map(PinnedQueue::len).sum();
+        self.migratable_len() + pinned + self.own.iter().map(OwnerList::len).sum::<usize>()
     }
 
     /// Approximate number of queued migratable tasks.
@@ -105,8 +147,11 @@ impl RunQueues {
         self.migratable.iter().map(SegQueue::len).sum()
     }
 
-    /// True if every queue is empty (both kinds read their ends with SeqCst loads).
+    /// True if every queue is empty (the shared ones read their ends with SeqCst loads).
+    /// Called by the owner (the owner-only lists are only meaningful there).
     pub(crate) fn is_empty(&self) -> bool {
-        self.migratable.iter().all(SegQueue::is_empty) && self.pinned.iter().all(PinnedQueue::is_empty)
+        self.migratable.iter().all(SegQueue::is_empty)
+            && self.pinned.iter().all(PinnedQueue::is_empty)
+            && self.own.iter().all(OwnerList::is_empty)
     }
 }

@@ -364,3 +364,44 @@ fn pinned_and_migratable_take_turns_in_batches() {
     assert!(longest <= 32, "one kind ran {longest} polls in a row");
     assert!(longest >= 16, "turns come in batches, not strict alternation ({longest})");
 }
+
+/// Pinned tasks a CPU wakes itself go to its private list, remote wakes to the shared
+/// queue; the two alternate, so tasks that keep re-waking themselves locally cannot starve
+/// a task woken from another thread (this hangs, and fails after `LIMIT`, if they do).
+#[test]
+fn local_wakes_do_not_starve_remote_ones() {
+    let rt = HostRuntime::new(1);
+    let exec = rt.executor();
+    let done = Arc::new(AtomicUsize::new(0));
+    let spinners: Vec<_> = (0..2)
+        .map(|_| {
+            let done = done.clone();
+            exec.spawn_on(0, async move {
+                let mut polls = 0u64;
+                while done.load(Ordering::Acquire) == 0 {
+                    yield_now().await; // a local wake, in task context: the private list
+                    polls += 1;
+                }
+                polls
+            })
+        })
+        .collect();
+    let sig = Arc::new(Signal::default());
+    let remote = exec.spawn_on(0, {
+        let (sig, done) = (sig.clone(), done.clone());
+        async move {
+            for n in 1..=50 {
+                sig.wait(n).await; // woken from the test thread: the shared queue
+            }
+            done.store(1, Ordering::Release);
+        }
+    });
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_micros(200));
+        sig.raise();
+    }
+    wait("remotely woken task", remote);
+    for h in spinners {
+        assert!(wait("spinner", h) > 0);
+    }
+}
