@@ -22,8 +22,9 @@
 //! - The machine is behind [`Platform`]: the kernel implements it with the LAPIC, IPIs and
 //!   the TSC; the host (feature `std`, module `host`) with threads, condition variables and
 //!   `Instant`.
-//! - Instrumentation is built in: per-CPU counters and a wake-latency [`Log2Histogram`]
-//!   (time from `wake()` to the start of the next poll), read with [`Executor::stats`].
+//! - Instrumentation is built in: per-CPU counters of every event and a wake-latency
+//!   [`Log2Histogram`] (time from `wake()` to the start of the next poll, one wake in 16
+//!   timed: [`Executor::set_latency_sample`]), read with [`Executor::stats`].
 //!
 //! # Example (host)
 //!
@@ -46,6 +47,7 @@
 //! every CPU call `exec.run(cpu, &|| false)`.
 //!
 //! `unsafe` lives only in `task.rs` (the task allocation), `waker.rs` (raw wakers),
+//! `mpsc.rs` and `local.rs` (intrusive run queues through the task header),
 //! `join.rs` (reading the typed output), `timeout.rs` (one pin projection) and `context.rs`
 //! (a global pointer to the running executor in the kernel).
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
