@@ -11,7 +11,8 @@ use core::task::{Context, Poll};
 use crate::executor::Executor;
 use crate::idle::IdleOutcome;
 use crate::stats::{add_local, bump_local};
-use crate::task::{TaskRef, CANCELLED, COMPLETE, HANDLE, JOIN_WAKER, REF_ONE, RUNNING, SCHEDULED};
+use crate::state::{AfterPoll, CANCELLED, HANDLE, JOIN_WAKER};
+use crate::task::TaskRef;
 use crate::waker::{block_on_waker, borrowed_waker, BlockOnSignal};
 
 impl Executor {
@@ -175,14 +176,7 @@ impl Executor {
     fn run_task(&'static self, cpu: usize, task: TaskRef) {
         let pc = &self.cpus[cpu];
         let hdr = task.header();
-        // SCHEDULED → RUNNING in one add: SCHEDULED (bit 0) is set and RUNNING (bit 1)
-        // clear for a queued task, so adding RUNNING - SCHEDULED flips both. (`lock xadd`;
-        // a `fetch_xor` whose result is used is a `lock cmpxchg` loop on x86.) Acquire: we
-        // see everything the previous poll (maybe on another CPU) and the waker published
-        // with their Release.
-        const _: () = assert!(RUNNING == 2 * SCHEDULED);
-        let prev = hdr.state.fetch_add(RUNNING - SCHEDULED, Ordering::Acquire);
-        debug_assert!(prev & (SCHEDULED | RUNNING | COMPLETE) == SCHEDULED, "bad state {prev:#x}");
+        let prev = hdr.state.start_poll(); // (2)
         if prev & CANCELLED != 0 {
             self.drop_cancelled(cpu, &task);
             return;
@@ -213,14 +207,7 @@ impl Executor {
     /// The future returned Ready (its output is in the stage).
     fn complete(&self, cpu: usize, task: TaskRef) {
         let hdr = task.header();
-        // AcqRel: Release publishes the output to the JoinHandle (which loads with
-        // Acquire); Acquire so that, if HANDLE is gone, we see the handle's last uses.
-        let prev = hdr
-            .state
-            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |s| {
-                Some((s & !(RUNNING | SCHEDULED)) | COMPLETE)
-            })
-            .unwrap_or_else(|s| s);
+        let prev = hdr.state.complete(); // (5)
         // Counted before the joiner is woken, so that it sees the count.
         bump_local(&self.cpus[cpu].stats.local.completed);
         if prev & HANDLE == 0 {
@@ -234,36 +221,15 @@ impl Executor {
     }
 
     /// The future returned Pending: release RUNNING; re-queue once if woken meanwhile.
-    /// If not woken, the queue's reference is dropped in the same CAS (unless it is the
-    /// last one, which takes `TaskRef::drop`'s path).
     fn after_pending(&self, cpu: usize, task: TaskRef) {
-        let hdr = task.header();
-        let mut s = hdr.state.load(Ordering::Relaxed);
-        let mut new;
-        loop {
-            if s & CANCELLED != 0 {
-                self.drop_cancelled(cpu, &task);
-                return;
+        match task.header().state.finish_pending() {
+            // (4)
+            AfterPoll::Requeue => self.enqueue(task, cpu), // our reference goes back in
+            AfterPoll::Idle => {
+                let _ = task.into_raw(); // its reference went in the transition
             }
-            new = s & !RUNNING;
-            if s & SCHEDULED == 0 && s >> 6 > 1 {
-                new -= REF_ONE;
-            }
-            // AcqRel: Release publishes the future's new state to the next poller, which
-            // may be another CPU after a migration, and orders our uses before a later free
-            // (as `TaskRef::drop`); Acquire to see a concurrent cancel.
-            match hdr.state.compare_exchange_weak(s, new, Ordering::AcqRel, Ordering::Relaxed) {
-                Ok(_) => break,
-                Err(actual) => s = actual,
-            }
-        }
-        if s & SCHEDULED != 0 {
-            // Woken during the poll: the wake left it to us; our reference goes back in.
-            self.enqueue(task, cpu);
-        } else if new >> 6 == s >> 6 {
-            drop(task); // the last reference: TaskRef::drop frees or resurrects it
-        } else {
-            let _ = task.into_raw(); // its reference went in the CAS
+            AfterPoll::IdleLastRef => drop(task), // TaskRef::drop frees or resurrects it
+            AfterPoll::Cancelled => self.drop_cancelled(cpu, &task),
         }
     }
 
@@ -272,8 +238,7 @@ impl Executor {
         let hdr = task.header();
         // SAFETY: we hold RUNNING, so the stage is ours.
         unsafe { (hdr.vtable.drop_stage)(task.as_ptr()) };
-        // Release: the drop happens-before anyone who later sees RUNNING clear.
-        hdr.state.fetch_and(!(RUNNING | SCHEDULED), Ordering::Release);
+        hdr.state.cancelled_dropped(); // (7)
         bump_local(&self.cpus[cpu].stats.local.cancelled);
     }
 }

@@ -3,32 +3,35 @@
 //!
 //! # State machine
 //!
-//! `state` is one `AtomicUsize`: five flag bits and, above them, a reference count.
+//! `state` is a [`State`](crate::state::State): six flag bits and, above them, a reference
+//! count. Each numbered transition below is one method of `State` (`state.rs`).
 //!
 //! ```text
-//!   spawn ──► SCHEDULED ──(pop by its home CPU's loop)──► RUNNING ──(poll: Ready)──► COMPLETE
-//!               ▲   ▲                                       │   │
-//!               │   └───(poll: Pending, woken meanwhile)────┘   │ (poll: Pending)
-//!               │        re-queued exactly once, by the loop    ▼
-//!               └────────────(wake: push home, notify)────── idle
+//!  (1) spawn ─► SCHEDULED ─(2) start_poll─► RUNNING ─(5) complete: Ready─► COMPLETE
+//!                ▲   ▲                        │   │
+//!                │   └─(4) finish_pending: ───┘   │ (4) finish_pending: Idle
+//!                │       Requeue (woken during    ▼     (the queue's reference
+//!                │       the poll), once            idle     dropped in the same CAS)
+//!                └────(3) wake: Push ───────────────┘
 //!
-//!   wake while RUNNING: set SCHEDULED only (no push, no reference taken);
-//!   wake while SCHEDULED, COMPLETE or CANCELLED: nothing.
-//!
-//!   COMPLETE: the output is stored and the joiner woken (or the output dropped at once if
-//!   the JoinHandle is gone).
-//!
-//!   cancel:  idle      ──► CANCELLED|SCHEDULED  (pushed home; the loop drops the future)
-//!            SCHEDULED ──► CANCELLED|SCHEDULED  (the loop drops it when it pops it)
-//!            RUNNING   ──► CANCELLED|RUNNING    (dropped right after the current poll)
-//!   last reference dropped while not COMPLETE/CANCELLED (nobody can ever wake it):
-//!            resurrected as CANCELLED|SCHEDULED and pushed home, so futures are only ever
-//!            dropped by an executor loop, never inside an interrupt handler.
-//!
-//!   HANDLE: set at spawn, cleared by JoinHandle drop/detach/cancel or when it takes the
-//!   output. Whoever clears the last of {HANDLE present, COMPLETE absent} drops the output.
-//!   JOIN_WAKER: set (never cleared) by the JoinHandle after it first registers its waker;
-//!   the loop wakes `join_waker` on completion only if it sees it.
+//!  (3) wake while RUNNING: set SCHEDULED only (Noted: no push, no reference taken);
+//!      wake while SCHEDULED, COMPLETE or CANCELLED: Nothing.
+//!  (5) COMPLETE: the output is stored and the joiner woken if JOIN_WAKER (or the output
+//!      dropped at once if HANDLE is gone).
+//!  (6) cancel:  idle      ─► CANCELLED|SCHEDULED  (Push: its loop drops the future)
+//!               SCHEDULED ─► CANCELLED|SCHEDULED  (the loop drops it at (2))
+//!               RUNNING   ─► CANCELLED|RUNNING    (dropped right after the poll, at (4))
+//!               COMPLETE  ─► unchanged            (TooLate: release the handle, (9))
+//!  (7) cancelled_dropped: the loop dropped the future: clear RUNNING|SCHEDULED.
+//!  (8) join_waker_registered: set JOIN_WAKER (never cleared): the JoinHandle registered
+//!      its waker; the loop wakes `join_waker` at (5) only if it sees it.
+//!  (9) release_handle: clear HANDLE (JoinHandle dropped or detached). Whoever clears the
+//!      last of {HANDLE present, COMPLETE absent} drops the output.
+//! (10) output_taken: clear HANDLE and drop the handle's reference in one step.
+//! (11) inc_ref: a waker clone.  (12) dec_ref: a reference dropped.
+//! (13) resurrect: the last reference went while not COMPLETE/CANCELLED (nobody can ever
+//!      wake it): CANCELLED|SCHEDULED with one reference, pushed home, so futures are only
+//!      ever dropped by an executor loop, never inside an interrupt handler.
 //! ```
 //!
 //! Invariants: at most one party holds RUNNING (it alone touches the stage); a task is in
@@ -40,30 +43,14 @@ use core::cell::UnsafeCell;
 use core::future::Future;
 use core::pin::Pin;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize};
+
+use crate::state::{refs, State, CANCELLED, COMPLETE};
 use core::task::{Context, Poll};
 use futures_util::task::AtomicWaker;
 
 use crate::executor::{Executor, Priority};
 use crate::mpsc::Link;
-
-/// In a run queue (or about to be), or woken while RUNNING (then re-queued after the poll).
-pub(crate) const SCHEDULED: usize = 1 << 0;
-/// Being polled (or its future being dropped) by exactly one CPU.
-pub(crate) const RUNNING: usize = 1 << 1;
-/// The future returned `Ready`; the output is in the stage until taken or dropped.
-pub(crate) const COMPLETE: usize = 1 << 2;
-/// Cancellation requested; the future is (or will be) dropped by an executor loop.
-pub(crate) const CANCELLED: usize = 1 << 3;
-/// A `JoinHandle` still exists.
-pub(crate) const HANDLE: usize = 1 << 4;
-/// The `JoinHandle` has registered a waker in `join_waker`: the loop must wake it on
-/// completion (else it skips the `AtomicWaker`'s two locked instructions).
-pub(crate) const JOIN_WAKER: usize = 1 << 5;
-/// One reference, in the bits above the flags.
-pub(crate) const REF_ONE: usize = 1 << 6;
-/// Beyond this many references something leaks wakers in a loop: abort rather than wrap.
-const REF_LIMIT: usize = usize::MAX / 2;
 
 /// Identifier of a spawned task, unique within its executor (never 0).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -98,7 +85,7 @@ pub(crate) struct Header {
     /// Run-queue link for pinned tasks (`mpsc.rs`); first, so a `*mut Link` is the header.
     pub link: Link,
     /// Flag bits and refcount (see the module docs).
-    pub state: AtomicUsize,
+    pub state: State,
     pub vtable: &'static TaskVTable,
     pub exec: &'static Executor,
     /// CPU whose queue the task goes to when woken. Changed only by `migrate`, while the
@@ -213,7 +200,7 @@ where
     let task = Box::new(Task {
         header: Header {
             link: Link::new(),
-            state: AtomicUsize::new(SCHEDULED | HANDLE | (2 * REF_ONE)),
+            state: State::new(),
             vtable: &Task::<F>::VTABLE,
             exec: t.exec,
             home: AtomicUsize::new(t.home),
@@ -262,21 +249,11 @@ impl TaskRef {
     }
 }
 
-impl Header {
-    /// Add a reference. Relaxed, as in `Arc::clone`: a new reference is only made from an
-    /// existing one, which keeps the task alive; no data is published by counting.
-    pub(crate) fn inc_ref(&self) {
-        if self.state.fetch_add(REF_ONE, Ordering::Relaxed) > REF_LIMIT {
-            panic!("executor: task refcount overflow");
-        }
-    }
-}
-
 impl Drop for TaskRef {
     fn drop(&mut self) {
         // AcqRel: Release so our uses of the task happen-before its freeing; Acquire (for
         // the last one) so we see every other holder's uses before we free it.
-        let prev = self.header().state.fetch_sub(REF_ONE, Ordering::AcqRel);
+        let prev = self.header().state.dec_ref(); // (12)
         // SAFETY: that subtraction gave up this TaskRef's reference.
         unsafe { released(self.0, prev) }
     }
@@ -289,7 +266,7 @@ impl Drop for TaskRef {
 /// # Safety
 /// `p` is a task header and the caller's reference was just given up by that operation.
 pub(crate) unsafe fn released(p: NonNull<Header>, prev: usize) {
-    if prev >> 6 != 1 {
+    if refs(prev) != 1 {
         return;
     }
     // SAFETY: the count reached zero, so nobody else uses the task; it is still allocated.
@@ -297,9 +274,9 @@ pub(crate) unsafe fn released(p: NonNull<Header>, prev: usize) {
     if prev & (COMPLETE | CANCELLED) == 0 {
         // Nobody can wake this task again and its future is still alive: hand it to its
         // home CPU's loop, which drops the future there (never here: we may be in an
-        // interrupt handler). We are the only owner, so a plain store is enough; the
-        // queue push publishes it (Release/Acquire inside either queue).
-        hdr.state.store(CANCELLED | SCHEDULED | REF_ONE, Ordering::Relaxed);
+        // interrupt handler). The queue push publishes the state (Release/Acquire inside
+        // either queue).
+        hdr.state.resurrect(); // (13)
         let exec = hdr.exec;
         let me = exec.platform().cpu_id();
         // SAFETY: the reference we just stored is handed to the run queue.
