@@ -17,7 +17,7 @@ INITRD     := $(BUILD)/initrd.cpio
 USR_BINS    = $(shell ls usr/src/bin/*.rs 2>/dev/null | xargs -n1 basename 2>/dev/null | sed 's/\.rs$$//')
 MKINITRD   := target/release/mkinitrd
 
-.PHONY: all deps toolchain kernel usr initrd run test test-host test-qemu bench bench-compare bench-host iso debug clean
+.PHONY: all deps toolchain kernel usr initrd run test test-host test-loom test-qemu bench bench-compare bench-host iso debug clean
 
 all: kernel initrd
 
@@ -53,6 +53,11 @@ test: deps all
 
 test-host:
 	cargo test
+
+# Loom models of the executor's state word and idle handshake (executor/tests/loom_*.rs):
+# ~60 s from cold (its own target dir, loom builds), ~2 s of model checking.
+test-loom:
+	RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p executor --release --test loom_state --test loom_idle
 
 # Benchmarks in QEMU (see docs/benchmarking.md): RUNS=n and ONLY=<metric> optional.
 bench: all

@@ -3,8 +3,9 @@
 
 use alloc::boxed::Box;
 use core::future::Future;
-use core::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
+use crate::handshake::SleepFlag;
 use crate::hist::Log2Histogram;
 use crate::join::JoinHandle;
 use crate::idle::{Halt, IdlePolicy};
@@ -53,7 +54,7 @@ pub(crate) struct PerCpu {
     pub queues: RunQueues,
     /// "I may halt": set (SeqCst fence after) before the idle re-check, cleared after.
     /// Wakers push, fence, then read it to decide whether to notify. See `kick`.
-    pub sleeping: AtomicBool,
+    pub sleeping: SleepFlag,
     /// Id of the task being polled, 0 if none.
     pub current: AtomicU64,
     pub timers: TimerQueue,
@@ -104,7 +105,7 @@ impl Executor {
         let cpus = (0..num_cpus)
             .map(|_| PerCpu {
                 queues: RunQueues::new(),
-                sleeping: AtomicBool::new(false),
+                sleeping: SleepFlag::new(),
                 current: AtomicU64::new(0),
                 timers: TimerQueue::new(),
                 programmed: AtomicU64::new(u64::MAX),
@@ -247,9 +248,8 @@ impl Executor {
     /// the task and does not halt. The swap makes only one waker pay for the notify.
     /// A CPU never kicks itself: if it is running this code, it is not halted.
     pub(crate) fn kick(&self, cpu: usize) {
-        fence(Ordering::SeqCst);
         let pc = &self.cpus[cpu];
-        if pc.sleeping.load(Ordering::Relaxed) && pc.sleeping.swap(false, Ordering::Relaxed) {
+        if pc.sleeping.should_notify() {
             bump(&pc.stats.shared.notifies);
             self.platform.notify(cpu);
         }

@@ -57,6 +57,7 @@ extern crate alloc;
 
 mod context;
 mod executor;
+mod handshake;
 mod hist;
 pub mod idle;
 mod join;
@@ -76,6 +77,14 @@ mod yield_now;
 
 #[cfg(any(test, feature = "std"))]
 pub mod host;
+
+/// Internals for the loom models in `tests/loom_*.rs`; exists only under `--cfg loom`.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod model {
+    pub use crate::handshake::SleepFlag;
+    pub use crate::state::*;
+}
 
 pub use executor::{Executor, Priority, SpawnOptions, DEFAULT_LATENCY_SAMPLE};
 pub use hist::Log2Histogram;

@@ -5,7 +5,7 @@ use alloc::sync::Arc;
 use core::cell::Cell;
 use core::future::Future;
 use core::pin::pin;
-use core::sync::atomic::{fence, AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::{Context, Poll};
 
 use crate::executor::Executor;
@@ -152,9 +152,7 @@ impl Executor {
         }
         let bit = 1u64.checked_shl(cpu as u32).unwrap_or(0);
         self.idle_mask.fetch_or(bit, Ordering::Relaxed);
-        pc.sleeping.store(true, Ordering::Relaxed);
-        // SeqCst fence: the idler's half of the Dekker pairing described at `kick`.
-        fence(Ordering::SeqCst);
+        pc.sleeping.announce(); // the idler's half of the pairing (handshake.rs)
         let halted = Cell::new(false);
         let halt_start = self.now();
         self.platform().idle(cpu, &|| {
@@ -162,7 +160,7 @@ impl Executor {
             halted.set(h);
             h
         });
-        pc.sleeping.store(false, Ordering::Relaxed);
+        pc.sleeping.clear();
         self.idle_mask.fetch_and(!bit, Ordering::Relaxed);
         if halted.get() {
             let t = self.now().saturating_sub(halt_start);

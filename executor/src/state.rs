@@ -9,31 +9,31 @@
 use crate::sync::atomic::{AtomicUsize, Ordering};
 
 /// In a run queue (or about to be), or woken while RUNNING (then re-queued after the poll).
-pub(crate) const SCHEDULED: usize = 1 << 0;
+pub const SCHEDULED: usize = 1 << 0;
 /// Being polled (or its future being dropped) by exactly one CPU.
-pub(crate) const RUNNING: usize = 1 << 1;
+pub const RUNNING: usize = 1 << 1;
 /// The future returned `Ready`; the output is in the stage until taken or dropped.
-pub(crate) const COMPLETE: usize = 1 << 2;
+pub const COMPLETE: usize = 1 << 2;
 /// Cancellation requested; the future is (or will be) dropped by an executor loop.
-pub(crate) const CANCELLED: usize = 1 << 3;
+pub const CANCELLED: usize = 1 << 3;
 /// A `JoinHandle` still exists.
-pub(crate) const HANDLE: usize = 1 << 4;
+pub const HANDLE: usize = 1 << 4;
 /// The `JoinHandle` has registered a waker in `join_waker`: the loop must wake it on
 /// completion (else it skips the `AtomicWaker`'s two locked instructions).
-pub(crate) const JOIN_WAKER: usize = 1 << 5;
+pub const JOIN_WAKER: usize = 1 << 5;
 /// One reference, in the bits above the flags.
-pub(crate) const REF_ONE: usize = 1 << 6;
+pub const REF_ONE: usize = 1 << 6;
 /// Beyond this many references something leaks wakers in a loop: abort rather than wrap.
 const REF_LIMIT: usize = usize::MAX / 2;
 
 /// Number of references in a state value.
-pub(crate) const fn refs(s: usize) -> usize {
+pub const fn refs(s: usize) -> usize {
     s / REF_ONE
 }
 
 /// What a wake (transition 3) asks its caller to do.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Wake {
+pub enum Wake {
     /// idle → SCHEDULED: push the task on its home queue (with the waker's reference if
     /// by value, else with a new one counted in the same step).
     Push,
@@ -46,7 +46,7 @@ pub(crate) enum Wake {
 
 /// What ending a Pending poll (transition 4) asks the loop to do.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(crate) enum AfterPoll {
+pub enum AfterPoll {
     /// Woken during the poll: RUNNING cleared, SCHEDULED kept; push the queue's reference
     /// back.
     Requeue,
@@ -61,7 +61,7 @@ pub(crate) enum AfterPoll {
 
 /// What `JoinHandle::cancel` (transition 6) asks its caller to do.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Cancel {
+pub enum Cancel {
     /// Already COMPLETE: nothing changed; release the handle (transition 9), which drops
     /// the output.
     TooLate,
@@ -74,23 +74,23 @@ pub(crate) enum Cancel {
 }
 
 /// A task's atomic state word.
-pub(crate) struct State(AtomicUsize);
+pub struct State(AtomicUsize);
 
 impl State {
     /// (1) spawn: SCHEDULED|HANDLE with two references (the queue entry and the handle).
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         State(AtomicUsize::new(SCHEDULED | HANDLE | (2 * REF_ONE)))
     }
 
     /// A snapshot. Acquire: pairs with the Release of the transition that wrote it (the
     /// output published with COMPLETE, a poll's effects with RUNNING cleared).
-    pub(crate) fn load(&self) -> usize {
+    pub fn load(&self) -> usize {
         self.0.load(Ordering::Acquire)
     }
 
     /// (2) The loop popped the task: SCHEDULED → RUNNING. Returns the previous state (the
     /// caller drops the future instead of polling if it has CANCELLED).
-    pub(crate) fn start_poll(&self) -> usize {
+    pub fn start_poll(&self) -> usize {
         // One add: SCHEDULED (bit 0) is set and RUNNING (bit 1) clear for a queued task,
         // so adding RUNNING - SCHEDULED flips both (`lock xadd`; a `fetch_xor` whose
         // result is used is a `lock cmpxchg` loop on x86). Acquire: we see everything the
@@ -103,7 +103,7 @@ impl State {
 
     /// (3) A wake. `by_value`: the caller hands over its reference; for a push it becomes
     /// the queue's, else a new one is counted here.
-    pub(crate) fn wake(&self, by_value: bool) -> Wake {
+    pub fn wake(&self, by_value: bool) -> Wake {
         // Acquire: pairs with the Release of the poller that last cleared RUNNING, so the
         // `home` the caller reads next is the one that poll ran under.
         let mut s = self.0.load(Ordering::Acquire);
@@ -124,7 +124,7 @@ impl State {
 
     /// (4) The poll returned Pending: release RUNNING; keep SCHEDULED if woken meanwhile;
     /// if not, drop the queue's reference in the same step unless it is the last one.
-    pub(crate) fn finish_pending(&self) -> AfterPoll {
+    pub fn finish_pending(&self) -> AfterPoll {
         let mut s = self.0.load(Ordering::Relaxed);
         loop {
             if s & CANCELLED != 0 {
@@ -148,7 +148,7 @@ impl State {
     /// (5) The poll returned Ready: RUNNING (and a SCHEDULED from a wake during the poll)
     /// → COMPLETE. Returns the previous state: without HANDLE the caller drops the output;
     /// with JOIN_WAKER it wakes the joiner.
-    pub(crate) fn complete(&self) -> usize {
+    pub fn complete(&self) -> usize {
         // AcqRel: Release publishes the output to the JoinHandle (which loads with
         // Acquire); Acquire so that, if HANDLE is gone, we see the handle's last uses.
         self.0
@@ -159,7 +159,7 @@ impl State {
     }
 
     /// (6) `JoinHandle::cancel`: set CANCELLED and clear HANDLE, unless COMPLETE.
-    pub(crate) fn cancel(&self) -> Cancel {
+    pub fn cancel(&self) -> Cancel {
         let mut s = self.0.load(Ordering::Acquire);
         loop {
             if s & COMPLETE != 0 {
@@ -180,13 +180,13 @@ impl State {
 
     /// (7) The loop dropped a cancelled task's future (holding RUNNING): clear RUNNING and
     /// SCHEDULED. Release: the drop happens-before anyone who later sees them clear.
-    pub(crate) fn cancelled_dropped(&self) {
+    pub fn cancelled_dropped(&self) {
         self.0.fetch_and(!(RUNNING | SCHEDULED), Ordering::Release);
     }
 
     /// (8) The JoinHandle registered its waker: set JOIN_WAKER. Returns the previous state
     /// (COMPLETE in it: the loop completed first and will not wake; take the output).
-    pub(crate) fn join_waker_registered(&self) -> usize {
+    pub fn join_waker_registered(&self) -> usize {
         // AcqRel: Release publishes the registration to the loop's completion (Acquire in
         // its read-modify-write); Acquire: if COMPLETE is there, the output is visible.
         self.0.fetch_or(JOIN_WAKER, Ordering::AcqRel)
@@ -194,7 +194,7 @@ impl State {
 
     /// (9) The JoinHandle goes (drop, detach, or cancel after completion): clear HANDLE.
     /// Returns the previous state: with COMPLETE the caller drops the output.
-    pub(crate) fn release_handle(&self) -> usize {
+    pub fn release_handle(&self) -> usize {
         // AcqRel: Acquire to see the output the loop published (Release) with COMPLETE;
         // Release so the loop, if it completes later and sees HANDLE gone, sees our uses.
         self.0.fetch_and(!HANDLE, Ordering::AcqRel)
@@ -203,13 +203,13 @@ impl State {
     /// (10) The JoinHandle took the output: clear HANDLE and drop its reference in one
     /// subtraction (HANDLE is set: only the handle clears it). Returns the previous state,
     /// for [`released`](crate::task::released). AcqRel as in `dec_ref`.
-    pub(crate) fn output_taken(&self) -> usize {
+    pub fn output_taken(&self) -> usize {
         self.0.fetch_sub(HANDLE | REF_ONE, Ordering::AcqRel)
     }
 
     /// (11) A new reference (waker clone). Relaxed, as in `Arc::clone`: a new reference is
     /// only made from an existing one, which keeps the task alive.
-    pub(crate) fn inc_ref(&self) {
+    pub fn inc_ref(&self) {
         if self.0.fetch_add(REF_ONE, Ordering::Relaxed) > REF_LIMIT {
             panic!("executor: task refcount overflow");
         }
@@ -218,7 +218,7 @@ impl State {
     /// (12) Drop a reference. Returns the previous state (one reference in it: this was
     /// the last). AcqRel: Release so our uses of the task happen-before its freeing;
     /// Acquire (for the last one) so we see every other holder's uses before we free it.
-    pub(crate) fn dec_ref(&self) -> usize {
+    pub fn dec_ref(&self) -> usize {
         self.0.fetch_sub(REF_ONE, Ordering::AcqRel)
     }
 
@@ -226,7 +226,7 @@ impl State {
     /// CANCELLED): nobody can wake it again, so it becomes CANCELLED|SCHEDULED with one
     /// reference, to be pushed home so that its loop drops the future. We are the only
     /// owner, so a plain store is enough; the queue push publishes it.
-    pub(crate) fn resurrect(&self) {
+    pub fn resurrect(&self) {
         self.0.store(CANCELLED | SCHEDULED | REF_ONE, Ordering::Relaxed);
     }
 }
