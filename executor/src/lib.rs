@@ -16,9 +16,11 @@
 //!   CPU is halted, one notification (an IPI in the kernel).
 //! - No lost wake-ups: a CPU announces it is going to sleep (`sleeping` flag, SeqCst) and
 //!   re-checks its queues with interrupts off before halting; a waker pushes, then looks at
-//!   the flag. See `executor.rs` (`kick`) and `run.rs` (`idle`).
+//!   the flag. See `handshake.rs` (`SleepFlag`), `executor.rs` (`kick`) and `run.rs`
+//!   (`idle`); model-checked with loom (`tests/loom_idle.rs`).
 //! - A task is never polled twice at once; a wake during a poll re-queues it exactly once
-//!   after the poll. The state machine is drawn in `task.rs`.
+//!   after the poll. The state machine is drawn in `task.rs`; each of its numbered
+//!   transitions is one method of `state::State`, model-checked in `tests/loom_state.rs`.
 //! - The machine is behind [`Platform`]: the kernel implements it with the LAPIC, IPIs and
 //!   the TSC; the host (feature `std`, module `host`) with threads, condition variables and
 //!   `Instant`.
