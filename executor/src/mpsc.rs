@@ -2,8 +2,9 @@
 //! CPU's pinned tasks, which only that CPU's loop ever pops.
 //!
 //! Why not `SegQueue` here: the consumer is known to be the owner, so a pop needs no
-//! locked instruction (a `SegQueue` pop is a CAS plus a `fetch_or`), and a push is one
-//! `swap` plus a store instead of a CAS and a `fetch_or`. The link lives in the task header,
+//! locked instruction, except one `swap` when it takes the last task (a `SegQueue` pop is
+//! a CAS plus a `fetch_or`), and a push is one `swap` plus a store instead of a CAS and a
+//! `fetch_or`. The link lives in the task header,
 //! so a push never allocates, even in an interrupt handler. Still unbounded: a wake never
 //! fails.
 //!
