@@ -19,7 +19,7 @@ USR_BINS    = $(shell ls usr/src/bin/*.rs 2>/dev/null | xargs -n1 basename 2>/de
 MKINITRD   := target/release/mkinitrd
 MKBADELF   := target/release/mkbadelf
 
-.PHONY: all deps toolchain kernel usr initrd run test test-host test-qemu fuzz bench bench-compare experiment bench-host trace iso iso-test debug clean
+.PHONY: all deps toolchain kernel usr initrd run test test-host test-loom test-qemu fuzz bench bench-compare experiment bench-host trace iso iso-test debug clean
 
 all: kernel initrd
 
@@ -58,6 +58,11 @@ test: deps all $(if $(LIMINE_DIR),iso-test)
 
 test-host:
 	cargo test
+
+# Loom models of the executor's state word and idle handshake (executor/tests/loom_*.rs):
+# ~60 s from cold (its own target dir, loom builds), ~2 s of model checking.
+test-loom:
+	RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p executor --release --test loom_state --test loom_idle
 
 # A long pass of the ring-3 system-call fuzzer (usr/src/bin/fuzz.rs) as the whole test
 # run (test=user:...; it ends the run with test_exit). SEED (default: from the clock,

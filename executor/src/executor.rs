@@ -3,13 +3,14 @@
 
 use alloc::boxed::Box;
 use core::future::Future;
-use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
+use crate::handshake::SleepFlag;
 use crate::hist::Log2Histogram;
 use crate::join::JoinHandle;
 use crate::idle::{Halt, IdlePolicy};
 use crate::policy::{PolicySlot, StealHalf, StealPolicy};
-use crate::queue::RunQueues;
+use crate::queue::{Pusher, RunQueues};
 use crate::stats::{bump, bump_local, CpuStats, Stats};
 use crate::task::{allocate, NewTask, TaskId, TaskRef};
 use crate::timer::TimerQueue;
@@ -53,7 +54,7 @@ pub(crate) struct PerCpu {
     pub queues: RunQueues,
     /// "I may halt": set (SeqCst fence after) before the idle re-check, cleared after.
     /// Wakers push, fence, then read it to decide whether to notify. See `kick`.
-    pub sleeping: AtomicBool,
+    pub sleeping: SleepFlag,
     /// Id of the task being polled, 0 if none.
     pub current: AtomicU64,
     /// Name field of that task's header; set before `current`, valid while it is
@@ -77,6 +78,9 @@ pub struct Executor {
     wake_thieves: AtomicBool,
     /// Timer precision: arm the timer this many ticks before a deadline and spin the rest.
     timer_spin: AtomicU64,
+    /// `every - 1` for the wake-latency sample rate `every` (a power of two): a wake is
+    /// stamped when its CPU's wake count is a multiple of `every`. See `count_wake`.
+    sample_mask: AtomicU64,
     next_id: AtomicU64,
     /// Round-robin home for spawns from foreign threads.
     next_home: AtomicUsize,
@@ -91,6 +95,10 @@ pub struct Executor {
 /// idle path compares it with (`u64::MAX` means "none", real deadlines are smaller).
 pub(crate) const CLOBBERED: u64 = u64::MAX - 1;
 
+/// Default wake-latency sample rate: one wake in this many is timed (see
+/// [`Executor::set_latency_sample`]).
+pub const DEFAULT_LATENCY_SAMPLE: u64 = 16;
+
 static DEFAULT_STEAL: &'static dyn StealPolicy = &StealHalf;
 static DEFAULT_IDLE: &'static dyn IdlePolicy = &Halt;
 
@@ -102,7 +110,7 @@ impl Executor {
         let cpus = (0..num_cpus)
             .map(|_| PerCpu {
                 queues: RunQueues::new(),
-                sleeping: AtomicBool::new(false),
+                sleeping: SleepFlag::new(),
                 current: AtomicU64::new(0),
                 current_name: AtomicPtr::new(core::ptr::null_mut()),
                 timers: TimerQueue::new(),
@@ -118,6 +126,7 @@ impl Executor {
             idle_policy: PolicySlot::new(&DEFAULT_IDLE),
             wake_thieves: AtomicBool::new(true),
             timer_spin: AtomicU64::new(0),
+            sample_mask: AtomicU64::new(DEFAULT_LATENCY_SAMPLE - 1),
             next_id: AtomicU64::new(1),
             next_home: AtomicUsize::new(0),
             idle_mask: AtomicU64::new(0),
@@ -207,9 +216,8 @@ impl Executor {
     /// from the spawning CPU's own sequence, or the shared counter (tag 0xffff) elsewhere.
     fn new_task_id(&self, me: usize) -> TaskId {
         if me < self.num_cpus() && me < 0xfffe {
-            let c = &self.cpus[me].stats.local.next_id;
-            bump_local(c);
-            TaskId((c.load(Ordering::Relaxed) << 16) | (me as u64 + 1))
+            let seq = bump_local(&self.cpus[me].stats.local.next_id);
+            TaskId((seq << 16) | (me as u64 + 1))
         } else {
             TaskId((self.next_id.fetch_add(1, Ordering::Relaxed) << 16) | 0xffff)
         }
@@ -221,7 +229,14 @@ impl Executor {
         // Relaxed: the task is SCHEDULED and in nobody's queue, so `migrate` cannot be
         // changing `home` now; we saw the last change through the state's Acquire.
         let home = task.header().home.load(Ordering::Relaxed);
-        self.cpus[home].queues.push(task);
+        let pusher = if home != me {
+            Pusher::Other
+        } else if task.header().pinned && self.platform.in_task_context() {
+            Pusher::OwnerTask
+        } else {
+            Pusher::Owner
+        };
+        self.cpus[home].queues.push(task, pusher);
         if home != me {
             self.kick(home);
         }
@@ -240,9 +255,8 @@ impl Executor {
     /// the task and does not halt. The swap makes only one waker pay for the notify.
     /// A CPU never kicks itself: if it is running this code, it is not halted.
     pub(crate) fn kick(&self, cpu: usize) {
-        fence(Ordering::SeqCst);
         let pc = &self.cpus[cpu];
-        if pc.sleeping.load(Ordering::Relaxed) && pc.sleeping.swap(false, Ordering::Relaxed) {
+        if pc.sleeping.should_notify() {
             bump(&pc.stats.shared.notifies);
             self.platform.notify(cpu);
         }
@@ -263,14 +277,26 @@ impl Executor {
         self.kick(others.trailing_zeros() as usize);
     }
 
-    /// Count a wake that scheduled a task homed on `home`, issued from CPU `me`.
-    pub(crate) fn count_wake(&self, home: usize, me: usize) {
+    /// Count a wake that scheduled a task homed on `home`, issued from CPU `me`. Returns
+    /// whether to time this one (stamp it for the wake-latency histogram): every wake is
+    /// counted, one in `set_latency_sample` of the local and of the remote ones is timed,
+    /// so that the two clock reads a timed wake costs are paid rarely.
+    pub(crate) fn count_wake(&self, home: usize, me: usize) -> bool {
         let s = &self.cpus[home].stats;
-        if me == home {
-            bump_local(&s.local.local_wakes);
+        let n = if me == home {
+            bump_local(&s.local.local_wakes)
         } else {
-            bump(&s.shared.remote_wakes);
-        }
+            s.shared.remote_wakes.fetch_add(1, Ordering::Relaxed) + 1
+        };
+        n & self.sample_mask.load(Ordering::Relaxed) == 0
+    }
+
+    /// Time one wake in `every` (rounded up to a power of two; default
+    /// [`DEFAULT_LATENCY_SAMPLE`]; 1 = every wake) for the wake-latency histogram. Wakes
+    /// are all counted either way; a timed wake costs two `Platform::now` reads.
+    pub fn set_latency_sample(&self, every: u64) {
+        let every = every.max(1).checked_next_power_of_two().unwrap_or(1 << 63);
+        self.sample_mask.store(every - 1, Ordering::Relaxed);
     }
 
     /// Snapshot of `cpu`'s counters and wake-latency summary.
@@ -326,7 +352,7 @@ impl Executor {
             // it after an Acquire of the state the next poll released.
             task.header().home.store(to, Ordering::Relaxed);
             self.trace(crate::trace::class::STEAL, || crate::Event::Migrate { task: task.header().id, from, to });
-            self.cpus[to].queues.push(task);
+            self.cpus[to].queues.push(task, Pusher::Other);
             moved += 1;
         }
         if moved > 0 {

@@ -1,6 +1,7 @@
 //! The host platform (feature `std`): threads play CPUs. For tests and benches.
 //!
 //! - `cpu_id` is a thread-local set by [`Platform::enter_cpu`] (`usize::MAX` elsewhere).
+//! - `in_task_context` is always true: no interrupt handler ever runs on a CPU thread.
 //! - `notify(cpu)` sets a flag under `cpu`'s mutex and signals its condition variable.
 //! - `idle(cpu, may_halt)` takes that mutex ("interrupts off"), checks the flag and
 //!   `may_halt()`, then waits on the condition variable, which releases the mutex
@@ -90,6 +91,10 @@ impl Platform for HostPlatform {
 
     fn enter_cpu(&self, cpu: usize) {
         CPU.with(|c| c.set(cpu));
+    }
+
+    fn in_task_context(&self) -> bool {
+        true // host threads have no interrupt handlers
     }
 
     fn notify(&self, cpu: usize) {

@@ -3,10 +3,10 @@
 use core::future::Future;
 use core::marker::PhantomData;
 use core::pin::Pin;
-use core::sync::atomic::Ordering;
 use core::task::{Context, Poll};
 
-use crate::task::{TaskId, TaskRef, CANCELLED, COMPLETE, HANDLE, REF_ONE, RUNNING, SCHEDULED};
+use crate::state::{Cancel, CANCELLED, COMPLETE, JOIN_WAKER};
+use crate::task::{released, TaskId, TaskRef};
 
 /// Handle to a spawned task; a `Future` of its output.
 ///
@@ -36,7 +36,7 @@ impl<T> JoinHandle<T> {
     pub fn is_finished(&self) -> bool {
         self.task
             .as_ref()
-            .is_none_or(|t| t.header().state.load(Ordering::Acquire) & (COMPLETE | CANCELLED) != 0)
+            .is_none_or(|t| t.header().state.load() & (COMPLETE | CANCELLED) != 0)
     }
 
     /// Let the task run on without a handle (same as dropping the handle).
@@ -49,39 +49,28 @@ impl<T> JoinHandle<T> {
     pub fn cancel(mut self) -> bool {
         let Some(task) = self.task.take() else { return false };
         let hdr = task.header();
-        let mut s = hdr.state.load(Ordering::Acquire);
-        loop {
-            if s & COMPLETE != 0 {
+        match hdr.state.cancel() {
+            // (6)
+            Cancel::TooLate => {
                 release_handle(task);
-                return false;
+                false
             }
-            let idle = s & (SCHEDULED | RUNNING) == 0;
-            // An idle task must be queued so that its CPU drops the future: we take a
-            // reference for the queue entry in the same CAS.
-            let new = ((s | CANCELLED) & !HANDLE) + if idle { SCHEDULED + REF_ONE } else { 0 };
-            // AcqRel: Release orders our earlier uses before the loop's drop; Acquire to
-            // see the state we replace.
-            match hdr.state.compare_exchange_weak(s, new, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => break,
-                Err(actual) => s = actual,
+            Cancel::Push => {
+                let exec = hdr.exec;
+                let me = exec.platform().cpu_id();
+                // SAFETY: the queue's reference was added by the transition.
+                exec.enqueue(unsafe { TaskRef::from_raw(task.as_ptr()) }, me);
+                true // dropping `task` releases the handle's reference
             }
+            Cancel::Noted => true,
         }
-        if s & (SCHEDULED | RUNNING) == 0 {
-            let exec = hdr.exec;
-            let me = exec.platform().cpu_id();
-            // SAFETY: the queue's reference was added by the CAS above.
-            exec.enqueue(unsafe { TaskRef::from_raw(task.as_ptr()) }, me);
-        }
-        true // dropping `task` releases the handle's reference
     }
 }
 
 /// Clear HANDLE and drop the handle's reference; drop the output if the task completed.
 fn release_handle(task: TaskRef) {
     let hdr = task.header();
-    // AcqRel: Acquire to see the output the loop published (Release) with COMPLETE;
-    // Release so the loop, if it completes later and sees HANDLE gone, sees our uses.
-    let prev = hdr.state.fetch_and(!HANDLE, Ordering::AcqRel);
+    let prev = hdr.state.release_handle(); // (9)
     if prev & COMPLETE != 0 {
         // SAFETY: COMPLETE was set while HANDLE was still ours, so the loop left the output
         // to us and nobody else touches the stage.
@@ -99,10 +88,20 @@ impl<T> Future for JoinHandle<T> {
         {
             let hdr = self.task.as_ref().expect("JoinHandle polled after it returned its output").header();
             // Acquire: pairs with the Release that set COMPLETE, so the output is visible.
-            if hdr.state.load(Ordering::Acquire) & COMPLETE == 0 {
+            let s = hdr.state.load();
+            if s & COMPLETE == 0 {
                 hdr.join_waker.register(cx.waker());
-                // Re-check after registering: the loop sets COMPLETE, then wakes join_waker.
-                if hdr.state.load(Ordering::Acquire) & COMPLETE == 0 {
+                // Re-check after registering: the loop sets COMPLETE, then wakes join_waker
+                // if JOIN_WAKER is set. The first time, set it in the same step: either the
+                // loop's completion comes later and sees it (our Release publishes the
+                // registration), or we see COMPLETE here. Afterwards AtomicWaker's own
+                // register/wake handshake covers a re-registration.
+                let s = if s & JOIN_WAKER == 0 {
+                    hdr.state.join_waker_registered() // (8)
+                } else {
+                    hdr.state.load()
+                };
+                if s & COMPLETE == 0 {
                     return Poll::Pending;
                 }
             }
@@ -114,8 +113,13 @@ impl<T> Future for JoinHandle<T> {
         unsafe {
             (task.header().vtable.take_output)(task.as_ptr(), (&mut out as *mut Option<T>).cast())
         };
-        // The stage is now empty, so clearing HANDLE just releases the reference.
-        release_handle(task);
+        // The stage is now empty, so clearing HANDLE and dropping the handle's reference
+        // is one step.
+        let p = task.into_raw();
+        // SAFETY: `p` is live (we held a reference until the subtraction).
+        let prev = unsafe { p.as_ref() }.state.output_taken(); // (10)
+        // SAFETY: the subtraction gave up the handle's reference.
+        unsafe { released(p, prev) };
         Poll::Ready(out.expect("task output already taken"))
     }
 }

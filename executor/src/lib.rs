@@ -16,16 +16,19 @@
 //!   CPU is halted, one notification (an IPI in the kernel).
 //! - No lost wake-ups: a CPU announces it is going to sleep (`sleeping` flag, SeqCst) and
 //!   re-checks its queues with interrupts off before halting; a waker pushes, then looks at
-//!   the flag. See `executor.rs` (`kick`) and `run.rs` (`idle`).
+//!   the flag. See `handshake.rs` (`SleepFlag`), `executor.rs` (`kick`) and `run.rs`
+//!   (`idle`); model-checked with loom (`tests/loom_idle.rs`).
 //! - A task is never polled twice at once; a wake during a poll re-queues it exactly once
-//!   after the poll. The state machine is drawn in `task.rs`.
+//!   after the poll. The state machine is drawn in `task.rs`; each of its numbered
+//!   transitions is one method of `state::State`, model-checked in `tests/loom_state.rs`.
 //! - The machine is behind [`Platform`]: the kernel implements it with the LAPIC, IPIs and
 //!   the TSC; the host (feature `std`, module `host`) with threads, condition variables and
 //!   `Instant`.
-//! - Instrumentation is built in: per-CPU counters and a wake-latency [`Log2Histogram`]
-//!   (time from `wake()` to the start of the next poll), read with [`Executor::stats`],
-//!   and a scheduler trace hook ([`trace`]: events to a sink the platform installs; off
-//!   costs one relaxed load and a branch per event site).
+//! - Instrumentation is built in: per-CPU counters of every event and a wake-latency
+//!   [`Log2Histogram`] (time from `wake()` to the start of the next poll, one wake in 16
+//!   timed: [`Executor::set_latency_sample`]), read with [`Executor::stats`], and a
+//!   scheduler trace hook ([`trace`]: events to a sink the platform installs; off costs
+//!   one relaxed load and a branch per event site).
 //!
 //! # Example (host)
 //!
@@ -48,6 +51,7 @@
 //! every CPU call `exec.run(cpu, &|| false)`.
 //!
 //! `unsafe` lives only in `task.rs` (the task allocation), `waker.rs` (raw wakers),
+//! `mpsc.rs` and `local.rs` (intrusive run queues through the task header),
 //! `join.rs` (reading the typed output), `run.rs` (calling a task's poll and drop through
 //! its vtable), `timeout.rs` (one pin projection), `policy.rs` (the swappable policy
 //! pointer) and `context.rs` (a global pointer to the running executor in the kernel);
@@ -59,13 +63,18 @@ extern crate alloc;
 
 mod context;
 mod executor;
+mod handshake;
 mod hist;
 pub mod idle;
 mod join;
+mod local;
+mod mpsc;
 mod policy;
 mod queue;
 mod run;
+mod state;
 mod stats;
+mod sync;
 mod task;
 mod timeout;
 mod timer;
@@ -76,7 +85,15 @@ mod yield_now;
 #[cfg(any(test, feature = "std"))]
 pub mod host;
 
-pub use executor::{Executor, Priority, SpawnOptions};
+/// Internals for the loom models in `tests/loom_*.rs`; exists only under `--cfg loom`.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod model {
+    pub use crate::handshake::SleepFlag;
+    pub use crate::state::*;
+}
+
+pub use executor::{Executor, Priority, SpawnOptions, DEFAULT_LATENCY_SAMPLE};
 pub use hist::Log2Histogram;
 pub use idle::{IdleOutcome, IdlePolicy};
 pub use join::JoinHandle;
@@ -122,6 +139,17 @@ pub trait Platform: Send + Sync + 'static {
     /// timer deadline differs from the one it last asked for. A busy CPU checks its timers
     /// on every loop iteration, so it needs no tick.
     fn set_deadline(&self, cpu: usize, deadline: Option<u64>);
+
+    /// Whether the caller runs in task context on the executor CPU `cpu_id()`: in that
+    /// CPU's loop or a future it polls, not in an interrupt handler or anything else that
+    /// can interrupt the loop. When true, a wake of a pinned task homed on this CPU goes
+    /// to a private list with plain loads and stores (no locked instruction). Default
+    /// false: every wake takes the lock-free queues, which is always correct. The host
+    /// platform says true (its CPUs are threads; nothing interrupts them); a kernel may
+    /// say true outside interrupt handlers (an interrupt-nesting count of zero).
+    fn in_task_context(&self) -> bool {
+        false
+    }
 
     /// Called by [`Executor::run`] and [`Executor::block_on`] on the thread or CPU that is
     /// about to run `cpu`'s loop. The kernel knows its CPU already (default: nothing); the

@@ -5,13 +5,14 @@ use alloc::sync::Arc;
 use core::cell::Cell;
 use core::future::Future;
 use core::pin::pin;
-use core::sync::atomic::{fence, AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::{Context, Poll};
 
 use crate::executor::Executor;
 use crate::idle::IdleOutcome;
 use crate::stats::{add_local, bump_local};
-use crate::task::{TaskRef, CANCELLED, COMPLETE, HANDLE, RUNNING, SCHEDULED};
+use crate::state::{AfterPoll, CANCELLED, HANDLE, JOIN_WAKER};
+use crate::task::TaskRef;
 use crate::waker::{block_on_waker, borrowed_waker, BlockOnSignal};
 
 impl Executor {
@@ -157,9 +158,7 @@ impl Executor {
         }
         let bit = 1u64.checked_shl(cpu as u32).unwrap_or(0);
         self.idle_mask.fetch_or(bit, Ordering::Relaxed);
-        pc.sleeping.store(true, Ordering::Relaxed);
-        // SeqCst fence: the idler's half of the Dekker pairing described at `kick`.
-        fence(Ordering::SeqCst);
+        pc.sleeping.announce(); // the idler's half of the pairing (handshake.rs)
         let halted = Cell::new(false);
         let halt_start = self.now();
         self.platform().idle(cpu, &|| {
@@ -167,7 +166,7 @@ impl Executor {
             halted.set(h);
             h
         });
-        pc.sleeping.store(false, Ordering::Relaxed);
+        pc.sleeping.clear();
         self.idle_mask.fetch_and(!bit, Ordering::Relaxed);
         if halted.get() {
             let t = self.now().saturating_sub(halt_start);
@@ -181,17 +180,17 @@ impl Executor {
     fn run_task(&'static self, cpu: usize, task: TaskRef) {
         let pc = &self.cpus[cpu];
         let hdr = task.header();
-        // SCHEDULED → RUNNING in one xor (SCHEDULED is set and RUNNING clear for a queued
-        // task). Acquire: we see everything the previous poll (maybe on another CPU) and
-        // the waker published with their Release.
-        let prev = hdr.state.fetch_xor(SCHEDULED | RUNNING, Ordering::Acquire);
-        debug_assert!(prev & (SCHEDULED | RUNNING | COMPLETE) == SCHEDULED, "bad state {prev:#x}");
+        let prev = hdr.state.start_poll(); // (2)
         if prev & CANCELLED != 0 {
             self.drop_cancelled(cpu, &task);
             return;
         }
-        let stamp = hdr.wake_stamp.swap(0, Ordering::Relaxed);
+        // A timed wake left its stamp (see `count_wake`). Load, and store only when set: no
+        // locked swap per poll. A stamp written by a wake racing with this poll may be
+        // lost or recorded one poll late: statistics, never correctness.
+        let stamp = hdr.wake_stamp.load(Ordering::Relaxed);
         if stamp != 0 {
+            hdr.wake_stamp.store(0, Ordering::Relaxed);
             pc.stats.wake_latency.record_local(self.now().saturating_sub(stamp));
         }
         hdr.running_on.store(cpu, Ordering::Relaxed);
@@ -215,14 +214,7 @@ impl Executor {
     /// The future returned Ready (its output is in the stage).
     fn complete(&self, cpu: usize, task: TaskRef) {
         let hdr = task.header();
-        // AcqRel: Release publishes the output to the JoinHandle (which loads with
-        // Acquire); Acquire so that, if HANDLE is gone, we see the handle's last uses.
-        let prev = hdr
-            .state
-            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |s| {
-                Some((s & !(RUNNING | SCHEDULED)) | COMPLETE)
-            })
-            .unwrap_or_else(|s| s);
+        let prev = hdr.state.complete(); // (5)
         // Counted before the joiner is woken, so that it sees the count.
         bump_local(&self.cpus[cpu].stats.local.completed);
         if prev & HANDLE == 0 {
@@ -230,37 +222,26 @@ impl Executor {
             // gone, so the stage is ours alone.
             // SAFETY: exclusive access as just argued.
             unsafe { (hdr.vtable.drop_stage)(task.as_ptr()) };
-        } else {
+        } else if prev & JOIN_WAKER != 0 {
             hdr.join_waker.wake();
         }
     }
 
     /// The future returned Pending: release RUNNING; re-queue once if woken meanwhile.
     fn after_pending(&self, cpu: usize, task: TaskRef) {
-        let hdr = task.header();
-        let mut s = hdr.state.load(Ordering::Relaxed);
-        loop {
-            if s & CANCELLED != 0 {
-                self.drop_cancelled(cpu, &task);
-                return;
+        match task.header().state.finish_pending() {
+            // (4)
+            AfterPoll::Requeue => {
+                // Our reference goes back in; the other kind of task gets the next turn.
+                self.cpus[cpu].queues.requeued_after_poll(task.header().pinned);
+                self.enqueue(task, cpu)
             }
-            // AcqRel: Release publishes the future's new state to the next poller, which
-            // may be another CPU after a migration; Acquire to see a concurrent cancel.
-            match hdr.state.compare_exchange_weak(
-                s,
-                s & !RUNNING,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break,
-                Err(actual) => s = actual,
+            AfterPoll::Idle => {
+                let _ = task.into_raw(); // its reference went in the transition
             }
+            AfterPoll::IdleLastRef => drop(task), // TaskRef::drop frees or resurrects it
+            AfterPoll::Cancelled => self.drop_cancelled(cpu, &task),
         }
-        if s & SCHEDULED != 0 {
-            // Woken during the poll: the wake left it to us; our reference goes back in.
-            self.enqueue(task, cpu);
-        }
-        // else: dropping `task` releases the queue's reference.
     }
 
     /// Drop a cancelled task's future here, on the loop, while holding RUNNING.
@@ -268,8 +249,7 @@ impl Executor {
         let hdr = task.header();
         // SAFETY: we hold RUNNING, so the stage is ours.
         unsafe { (hdr.vtable.drop_stage)(task.as_ptr()) };
-        // Release: the drop happens-before anyone who later sees RUNNING clear.
-        hdr.state.fetch_and(!(RUNNING | SCHEDULED), Ordering::Release);
+        hdr.state.cancelled_dropped(); // (7)
         bump_local(&self.cpus[cpu].stats.local.cancelled);
     }
 }

@@ -51,13 +51,17 @@ pub(crate) fn bump(c: &AtomicU64) {
 /// Add one to a counter that only the calling CPU writes: a plain load and store, no locked
 /// instruction. (In the kernel an interrupt on the same CPU that bumps the same counter
 /// between the two may lose one count; these are statistics.)
-pub(crate) fn bump_local(c: &AtomicU64) {
-    add_local(c, 1);
+/// Returns the new value.
+pub(crate) fn bump_local(c: &AtomicU64) -> u64 {
+    add_local(c, 1)
 }
 
-/// Add `n` to a counter that only the calling CPU writes (see `bump_local`).
-pub(crate) fn add_local(c: &AtomicU64, n: u64) {
-    c.store(c.load(Relaxed).wrapping_add(n), Relaxed);
+/// Add `n` to a counter that only the calling CPU writes (see `bump_local`); returns the
+/// new value.
+pub(crate) fn add_local(c: &AtomicU64, n: u64) -> u64 {
+    let v = c.load(Relaxed).wrapping_add(n);
+    c.store(v, Relaxed);
+    v
 }
 
 /// A CPU's instrumentation.

@@ -3,30 +3,35 @@
 //!
 //! # State machine
 //!
-//! `state` is one `AtomicUsize`: five flag bits and, above them, a reference count.
+//! `state` is a [`State`](crate::state::State): six flag bits and, above them, a reference
+//! count. Each numbered transition below is one method of `State` (`state.rs`).
 //!
 //! ```text
-//!   spawn ──► SCHEDULED ──(pop by its home CPU's loop)──► RUNNING ──(poll: Ready)──► COMPLETE
-//!               ▲   ▲                                       │   │
-//!               │   └───(poll: Pending, woken meanwhile)────┘   │ (poll: Pending)
-//!               │        re-queued exactly once, by the loop    ▼
-//!               └────────────(wake: push home, notify)────── idle
+//!  (1) spawn ─► SCHEDULED ─(2) start_poll─► RUNNING ─(5) complete: Ready─► COMPLETE
+//!                ▲   ▲                        │   │
+//!                │   └─(4) finish_pending: ───┘   │ (4) finish_pending: Idle
+//!                │       Requeue (woken during    ▼     (the queue's reference
+//!                │       the poll), once            idle     dropped in the same CAS)
+//!                └────(3) wake: Push ───────────────┘
 //!
-//!   wake while RUNNING: set SCHEDULED only (no push, no reference taken);
-//!   wake while SCHEDULED, COMPLETE or CANCELLED: nothing.
-//!
-//!   COMPLETE: the output is stored and the joiner woken (or the output dropped at once if
-//!   the JoinHandle is gone).
-//!
-//!   cancel:  idle      ──► CANCELLED|SCHEDULED  (pushed home; the loop drops the future)
-//!            SCHEDULED ──► CANCELLED|SCHEDULED  (the loop drops it when it pops it)
-//!            RUNNING   ──► CANCELLED|RUNNING    (dropped right after the current poll)
-//!   last reference dropped while not COMPLETE/CANCELLED (nobody can ever wake it):
-//!            resurrected as CANCELLED|SCHEDULED and pushed home, so futures are only ever
-//!            dropped by an executor loop, never inside an interrupt handler.
-//!
-//!   HANDLE: set at spawn, cleared by JoinHandle drop/detach/cancel or when it takes the
-//!   output. Whoever clears the last of {HANDLE present, COMPLETE absent} drops the output.
+//!  (3) wake while RUNNING: set SCHEDULED only (Noted: no push, no reference taken);
+//!      wake while SCHEDULED, COMPLETE or CANCELLED: Nothing.
+//!  (5) COMPLETE: the output is stored and the joiner woken if JOIN_WAKER (or the output
+//!      dropped at once if HANDLE is gone).
+//!  (6) cancel:  idle      ─► CANCELLED|SCHEDULED  (Push: its loop drops the future)
+//!               SCHEDULED ─► CANCELLED|SCHEDULED  (the loop drops it at (2))
+//!               RUNNING   ─► CANCELLED|RUNNING    (dropped right after the poll, at (4))
+//!               COMPLETE  ─► unchanged            (TooLate: release the handle, (9))
+//!  (7) cancelled_dropped: the loop dropped the future: clear RUNNING|SCHEDULED.
+//!  (8) join_waker_registered: set JOIN_WAKER (never cleared): the JoinHandle registered
+//!      its waker; the loop wakes `join_waker` at (5) only if it sees it.
+//!  (9) release_handle: clear HANDLE (JoinHandle dropped or detached). Whoever clears the
+//!      last of {HANDLE present, COMPLETE absent} drops the output.
+//! (10) output_taken: clear HANDLE and drop the handle's reference in one step.
+//! (11) inc_ref: a waker clone.  (12) dec_ref: a reference dropped.
+//! (13) resurrect: the last reference went while not COMPLETE/CANCELLED (nobody can ever
+//!      wake it): CANCELLED|SCHEDULED with one reference, pushed home, so futures are only
+//!      ever dropped by an executor loop, never inside an interrupt handler.
 //! ```
 //!
 //! Invariants: at most one party holds RUNNING (it alone touches the stage); a task is in
@@ -38,26 +43,14 @@ use core::cell::UnsafeCell;
 use core::future::Future;
 use core::pin::Pin;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize};
+
+use crate::state::{refs, State, CANCELLED, COMPLETE};
 use core::task::{Context, Poll};
 use futures_util::task::AtomicWaker;
 
 use crate::executor::{Executor, Priority};
-
-/// In a run queue (or about to be), or woken while RUNNING (then re-queued after the poll).
-pub(crate) const SCHEDULED: usize = 1 << 0;
-/// Being polled (or its future being dropped) by exactly one CPU.
-pub(crate) const RUNNING: usize = 1 << 1;
-/// The future returned `Ready`; the output is in the stage until taken or dropped.
-pub(crate) const COMPLETE: usize = 1 << 2;
-/// Cancellation requested; the future is (or will be) dropped by an executor loop.
-pub(crate) const CANCELLED: usize = 1 << 3;
-/// A `JoinHandle` still exists.
-pub(crate) const HANDLE: usize = 1 << 4;
-/// One reference, in the bits above the flags.
-pub(crate) const REF_ONE: usize = 1 << 6;
-/// Beyond this many references something leaks wakers in a loop: abort rather than wrap.
-const REF_LIMIT: usize = usize::MAX / 2;
+use crate::mpsc::Link;
 
 /// Identifier of a spawned task, unique within its executor (never 0).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -89,8 +82,10 @@ pub(crate) struct TaskVTable {
 /// The type-independent part of a task; first field of `Task<F>` (`repr(C)`).
 #[repr(C)]
 pub(crate) struct Header {
+    /// Run-queue link for pinned tasks (`mpsc.rs`); first, so a `*mut Link` is the header.
+    pub link: Link,
     /// Flag bits and refcount (see the module docs).
-    pub state: AtomicUsize,
+    pub state: State,
     pub vtable: &'static TaskVTable,
     pub exec: &'static Executor,
     /// CPU whose queue the task goes to when woken. Changed only by `migrate`, while the
@@ -204,7 +199,8 @@ where
 {
     let task = Box::new(Task {
         header: Header {
-            state: AtomicUsize::new(SCHEDULED | HANDLE | (2 * REF_ONE)),
+            link: Link::new(),
+            state: State::new(),
             vtable: &Task::<F>::VTABLE,
             exec: t.exec,
             home: AtomicUsize::new(t.home),
@@ -242,44 +238,51 @@ impl TaskRef {
         self.0
     }
 
+    /// Give up the reference without dropping it (`from_raw` takes it back).
+    pub(crate) fn into_raw(self) -> NonNull<Header> {
+        core::mem::ManuallyDrop::new(self).0
+    }
+
     pub(crate) fn header(&self) -> &Header {
         // SAFETY: we own a reference, so the allocation is live.
         unsafe { self.0.as_ref() }
     }
 }
 
-impl Header {
-    /// Add a reference. Relaxed, as in `Arc::clone`: a new reference is only made from an
-    /// existing one, which keeps the task alive; no data is published by counting.
-    pub(crate) fn inc_ref(&self) {
-        if self.state.fetch_add(REF_ONE, Ordering::Relaxed) > REF_LIMIT {
-            panic!("executor: task refcount overflow");
-        }
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        // AcqRel: Release so our uses of the task happen-before its freeing; Acquire (for
+        // the last one) so we see every other holder's uses before we free it.
+        let prev = self.header().state.dec_ref(); // (12)
+        // SAFETY: that subtraction gave up this TaskRef's reference.
+        unsafe { released(self.0, prev) }
     }
 }
 
-impl Drop for TaskRef {
-    fn drop(&mut self) {
-        let hdr = self.header();
-        // AcqRel: Release so our uses of the task happen-before its freeing; Acquire (for
-        // the last one) so we see every other holder's uses before we free it.
-        let prev = hdr.state.fetch_sub(REF_ONE, Ordering::AcqRel);
-        if prev >> 6 != 1 {
-            return;
-        }
-        if prev & (COMPLETE | CANCELLED) == 0 {
-            // Nobody can wake this task again and its future is still alive: hand it to its
-            // home CPU's loop, which drops the future there (never here: we may be in an
-            // interrupt handler). We are the only owner, so a plain store is enough; the
-            // queue push publishes it (Release/Acquire inside SegQueue).
-            hdr.state.store(CANCELLED | SCHEDULED | REF_ONE, Ordering::Relaxed);
-            let exec = hdr.exec;
-            let me = exec.platform().cpu_id();
-            // SAFETY: the reference we just stored is handed to the run queue.
-            exec.enqueue(unsafe { TaskRef::from_raw(self.0) }, me);
-            return;
-        }
-        // SAFETY: the count reached zero; this was the last reference.
-        unsafe { (hdr.vtable.dealloc)(self.0) }
+/// What follows giving up one reference with an AcqRel read-modify-write of the state that
+/// returned `prev`: nothing unless it was the last one; then free the task or, if its
+/// future is still alive, hand it to its home CPU's loop.
+///
+/// # Safety
+/// `p` is a task header and the caller's reference was just given up by that operation.
+pub(crate) unsafe fn released(p: NonNull<Header>, prev: usize) {
+    if refs(prev) != 1 {
+        return;
     }
+    // SAFETY: the count reached zero, so nobody else uses the task; it is still allocated.
+    let hdr = unsafe { p.as_ref() };
+    if prev & (COMPLETE | CANCELLED) == 0 {
+        // Nobody can wake this task again and its future is still alive: hand it to its
+        // home CPU's loop, which drops the future there (never here: we may be in an
+        // interrupt handler). The queue push publishes the state (Release/Acquire inside
+        // either queue).
+        hdr.state.resurrect(); // (13)
+        let exec = hdr.exec;
+        let me = exec.platform().cpu_id();
+        // SAFETY: the reference we just stored is handed to the run queue.
+        exec.enqueue(unsafe { TaskRef::from_raw(p) }, me);
+        return;
+    }
+    // SAFETY: the count reached zero; this was the last reference.
+    unsafe { (hdr.vtable.dealloc)(p) }
 }

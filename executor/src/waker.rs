@@ -9,7 +9,8 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::{RawWaker, RawWakerVTable, Waker};
 
 use crate::executor::{Executor, Priority};
-use crate::task::{Header, TaskId, TaskRef, CANCELLED, COMPLETE, REF_ONE, RUNNING, SCHEDULED};
+use crate::state::Wake;
+use crate::task::{Header, TaskId, TaskRef};
 
 /// The vtable of every task waker; its address identifies our wakers.
 static TASK_WAKER: RawWakerVTable =
@@ -21,7 +22,7 @@ static TASK_WAKER: RawWakerVTable =
 
 unsafe fn task_clone(p: *const ()) -> RawWaker {
     // SAFETY: a live waker owns a reference, so the header is live.
-    unsafe { &*p.cast::<Header>() }.inc_ref();
+    unsafe { &*p.cast::<Header>() }.state.inc_ref(); // (11)
     RawWaker::new(p, &TASK_WAKER)
 }
 
@@ -62,36 +63,22 @@ pub(crate) unsafe fn borrowed_waker(task: &TaskRef) -> ManuallyDrop<Waker> {
 pub(crate) unsafe fn schedule(p: NonNull<Header>, by_value: bool) {
     // SAFETY: the caller's reference keeps the header alive for this whole function.
     let hdr = unsafe { p.as_ref() };
-    // Acquire: pairs with the Release of the poller that last cleared RUNNING, so the
-    // `home` we read below is the one that poll ran under.
-    let mut s = hdr.state.load(Ordering::Acquire);
-    loop {
-        if s & (SCHEDULED | COMPLETE | CANCELLED) != 0 {
-            break; // already queued (or will be re-queued), or finished: nothing to do
+    let wake = hdr.state.wake(by_value); // (3)
+    if wake != Wake::Nothing {
+        let exec = hdr.exec;
+        let me = exec.platform().cpu_id();
+        // Relaxed: the Acquire inside `wake` made the last poll's `home` visible.
+        let home = hdr.home.load(Ordering::Relaxed);
+        exec.trace(crate::trace::class::WAKE, || crate::Event::Wake { task: hdr.id, target: home });
+        if exec.count_wake(home, me) {
+            hdr.wake_stamp.store(exec.platform().now().max(1), Ordering::Relaxed);
         }
-        let push = s & RUNNING == 0;
-        // A push needs a reference for the queue entry: the waker's own if by value.
-        let new = s | SCHEDULED | if push && !by_value { REF_ONE } else { 0 };
-        // AcqRel on success: Release publishes what the waker wrote before waking to the
-        // next poll; Acquire as for the load above. Acquire on failure: we retry with it.
-        match hdr.state.compare_exchange_weak(s, new, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => {
-                let exec = hdr.exec;
-                let me = exec.platform().cpu_id();
-                let home = hdr.home.load(Ordering::Relaxed);
-                exec.count_wake(home, me);
-                exec.trace(crate::trace::class::WAKE, || crate::Event::Wake { task: hdr.id, target: home });
-                hdr.wake_stamp.store(exec.platform().now().max(1), Ordering::Relaxed);
-                if push {
-                    // SAFETY: the reference counted for the queue entry (ours or the new one).
-                    exec.enqueue(unsafe { TaskRef::from_raw(p) }, me);
-                    return;
-                }
-                // Woken while RUNNING: its poller re-queues it once the poll returns.
-                break;
-            }
-            Err(actual) => s = actual,
+        if wake == Wake::Push {
+            // SAFETY: the reference counted for the queue entry (ours or the new one).
+            exec.enqueue(unsafe { TaskRef::from_raw(p) }, me);
+            return;
         }
+        // Noted (woken while RUNNING): its poller re-queues it once the poll returns.
     }
     if by_value {
         // SAFETY: the reference the caller handed over, not passed on to a queue.

@@ -204,6 +204,7 @@ fn block_on_with_a_remote_cpu() {
 fn yield_now_lets_others_run_and_stats_count() {
     let rt = HostRuntime::new(1);
     let exec = rt.executor();
+    exec.set_latency_sample(1); // time every wake, so the histogram counts all 10
     let turns = Arc::new(Mutex::new(Vec::new()));
     let t = turns.clone();
     // The root spawns all three in one poll, so they start queued in order.
@@ -316,4 +317,92 @@ fn spawn_from_foreign_threads_round_robin() {
     assert_eq!(count.load(Ordering::Relaxed), 900);
     let spawned: Vec<u64> = (0..4).map(|c| exec.stats(c).spawned).collect();
     assert!(spawned.iter().all(|&s| s > 0), "round-robin homes: {spawned:?}");
+}
+
+#[test]
+fn wake_latency_is_sampled_but_every_wake_counted() {
+    let rt = HostRuntime::new(1);
+    let exec = rt.executor();
+    exec.set_latency_sample(8);
+    let root = exec.spawn(async {
+        for _ in 0..64 {
+            yield_now().await;
+        }
+    });
+    wait("root", root);
+    let s = exec.stats(0);
+    assert_eq!(s.wakes, 64);
+    assert_eq!(s.wake_latency.count, 8, "one wake in 8 is timed");
+}
+
+/// Tasks that keep yielding hand the turn to the other kind (pinned / migratable) at every
+/// yield: a CPU-bound task must not hold a woken task of the other kind back for a batch.
+#[test]
+fn a_yielding_task_gives_the_other_kind_the_turn() {
+    let rt = HostRuntime::new(1);
+    let exec = rt.executor();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let root = exec.spawn_on(0, {
+        let order = order.clone();
+        async move {
+            let yielder = |pinned: bool| {
+                let order = order.clone();
+                let opts = SpawnOptions { cpu: Some(0), pinned, ..Default::default() };
+                exec.spawn_with(opts, async move {
+                    for _ in 0..200 {
+                        order.lock().unwrap().push(pinned);
+                        yield_now().await;
+                    }
+                })
+            };
+            let (a, b) = (yielder(true), yielder(false));
+            a.await;
+            b.await;
+        }
+    });
+    wait("root", root);
+    let order = order.lock().unwrap();
+    let longest = order.chunk_by(|a, b| a == b).map(<[bool]>::len).max().unwrap();
+    assert!(longest <= 2, "one kind ran {longest} polls in a row while the other waited");
+}
+
+/// Pinned tasks a CPU wakes itself go to its private list, remote wakes to the shared
+/// queue; the two alternate, so tasks that keep re-waking themselves locally cannot starve
+/// a task woken from another thread (this hangs, and fails after `LIMIT`, if they do).
+#[test]
+fn local_wakes_do_not_starve_remote_ones() {
+    let rt = HostRuntime::new(1);
+    let exec = rt.executor();
+    let done = Arc::new(AtomicUsize::new(0));
+    let spinners: Vec<_> = (0..2)
+        .map(|_| {
+            let done = done.clone();
+            exec.spawn_on(0, async move {
+                let mut polls = 0u64;
+                while done.load(Ordering::Acquire) == 0 {
+                    yield_now().await; // a local wake, in task context: the private list
+                    polls += 1;
+                }
+                polls
+            })
+        })
+        .collect();
+    let sig = Arc::new(Signal::default());
+    let remote = exec.spawn_on(0, {
+        let (sig, done) = (sig.clone(), done.clone());
+        async move {
+            for n in 1..=50 {
+                sig.wait(n).await; // woken from the test thread: the shared queue
+            }
+            done.store(1, Ordering::Release);
+        }
+    });
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_micros(200));
+        sig.raise();
+    }
+    wait("remotely woken task", remote);
+    for h in spinners {
+        assert!(wait("spinner", h) > 0);
+    }
 }

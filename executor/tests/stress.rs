@@ -13,6 +13,17 @@ use executor::{sleep, yield_now, Priority, SpawnOptions, StealOne};
 
 #[test]
 fn no_lost_wakeup_under_a_wake_storm() {
+    wake_storm(false);
+}
+
+/// The same with pinned tasks (their intrusive MPSC queues), 50 per CPU, so that three
+/// foreign threads push onto each CPU's pinned queue at once, racing with its own pops.
+#[test]
+fn no_lost_wakeup_under_a_wake_storm_of_pinned_tasks() {
+    wake_storm(true);
+}
+
+fn wake_storm(pinned: bool) {
     const TASKS: usize = 200;
     const ROUNDS: u64 = 200;
     let rt = HostRuntime::new(4);
@@ -21,7 +32,8 @@ fn no_lost_wakeup_under_a_wake_storm() {
     let handles: Vec<_> = (0..TASKS)
         .map(|i| {
             let s = signals.clone();
-            exec.spawn(async move {
+            let opts = SpawnOptions { cpu: pinned.then_some(i % 4), pinned, ..Default::default() };
+            exec.spawn_with(opts, async move {
                 // Wait for every raise, one at a time, so each needs its own wake.
                 for n in 1..=ROUNDS {
                     s[i].wait(n).await;

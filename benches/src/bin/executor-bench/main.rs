@@ -4,7 +4,10 @@
 //!
 //! Run: `cargo run --release -p benches --bin executor-bench [-- --quick] [-- --json PATH]`
 //! (`-- --profile-ours` runs only our executor, longer, for `perf record`;
-//! `-- --cross-only PAUSE_NS` runs only the idle cross-thread case with that pause).
+//! `-- --cross-only PAUSE_NS` runs only the idle cross-thread case with that pause;
+//! `-- --only EXEC WORKLOAD N` runs one workload of one executor, for callgrind: EXEC is
+//! ours, tokio-current, tokio-multi, async-executor or localpool; WORKLOAD is spawn (N
+//! tasks spawned and joined on 1 thread) or pingpong (N rounds, 2 same-thread wakes each).
 
 mod runners;
 mod workload;
@@ -61,6 +64,26 @@ fn main() {
             let (v, _) = runners::cross_thread_latency(e, cfg.cross_rounds, pause, false);
             let s = Summary::of(v);
             println!("{:24} pause {pause:6} ns: p50 {:6} p99 {:6}", e.name(), s.p50, s.p99);
+        }
+        return;
+    }
+    if let Some(i) = std::env::args().position(|a| a == "--only") {
+        let a: Vec<String> = std::env::args().skip(i + 1).take(3).collect();
+        let usage = "--only EXEC (ours|tokio-current|tokio-multi|async-executor|localpool) spawn|pingpong N";
+        let (Some(e), Some(w), Some(n)) = (a.first(), a.get(1), a.get(2).and_then(|n| n.parse().ok())) else {
+            panic!("{usage}");
+        };
+        let e = Exec::ALL.into_iter().find(|x| x.short() == e).expect(usage);
+        match w.as_str() {
+            "spawn" => {
+                let d = runners::spawn_throughput(e, 1, n);
+                println!("{} spawn {n}: {:.2} Mtasks/s", e.name(), n as f64 / d.as_secs_f64() / 1e6);
+            }
+            "pingpong" => {
+                let (v, _) = runners::same_thread_latency(e, n);
+                println!("{} pingpong {n}: p50 {} ns", e.name(), Summary::of(v).p50);
+            }
+            _ => panic!("{usage}"),
         }
         return;
     }

@@ -39,6 +39,17 @@ impl Exec {
         }
     }
 
+    /// The name `--only` takes.
+    pub fn short(self) -> &'static str {
+        match self {
+            Exec::Ours => "ours",
+            Exec::TokioCurrent => "tokio-current",
+            Exec::TokioMulti => "tokio-multi",
+            Exec::AsyncExecutor => "async-executor",
+            Exec::LocalPool => "localpool",
+        }
+    }
+
     /// Single-threaded executors only run the 1-thread cases.
     pub fn max_threads(self) -> usize {
         match self {
