@@ -49,6 +49,14 @@ if grep -q '^error' "$logdir/host.log" || ! grep -q 'test result' "$logdir/host.
 fi
 pass "$hp"; [ "$hf" -gt 0 ] && fail "$hf" "host tests: $hf failed"
 
+echo "== loom models of the executor's state word and idle handshake (make test-loom)"
+if make -s test-loom >"$logdir/loom.log" 2>&1; then
+    lp=$(grep -Eo '[0-9]+ passed' "$logdir/loom.log" | awk '{s+=$1} END {print s+0}')
+    echo "  ok ($lp models)"; pass "$lp"
+else
+    grep -E 'panicked|FAILED|error' "$logdir/loom.log" | head -5 | sed 's/^/  /'; fail 1 "loom models (see $logdir/loom.log)"
+fi
+
 echo "== the built usr/ programs pass the kernel's ELF checks (kcore usr_programs --ignored)"
 if cargo test -q -p kcore --test usr_programs -- --ignored >"$logdir/usr-programs.log" 2>&1; then
     echo "  ok"; pass 1

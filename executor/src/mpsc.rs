@@ -106,9 +106,10 @@ impl PinnedQueue {
     pub(crate) fn pop(&self) -> Option<TaskRef> {
         let stub = self.stub.as_ptr();
         let mut tail = self.tail.load(Ordering::Relaxed);
-        // SAFETY (every deref below): `tail` and the nodes reached through `next` are in
-        // the list, which owns them (a reference each, or the stub), and only we, the single
-        // consumer, remove nodes. Acquire: pairs with the producer's Release link store.
+        // SAFETY: (this and every deref below) `tail` and the nodes reached through `next`
+        // are in the list, which owns them (a reference each, or the stub), and only we,
+        // the single consumer, remove nodes. Acquire: pairs with the producer's Release
+        // link store.
         let mut next = unsafe { (*tail).next.load(Ordering::Acquire) };
         if tail == stub {
             if next.is_null() {
@@ -116,6 +117,7 @@ impl PinnedQueue {
             }
             self.tail.store(next, Ordering::Relaxed);
             tail = next;
+            // SAFETY: `next` is a node in the list (see above).
             next = unsafe { (*next).next.load(Ordering::Acquire) };
         }
         if next.is_null() {
@@ -125,6 +127,7 @@ impl PinnedQueue {
                 return None;
             }
             self.push_link(stub);
+            // SAFETY: `tail` is still a node in the list (see above).
             next = unsafe { (*tail).next.load(Ordering::Acquire) };
             if next.is_null() {
                 return None; // another producer swapped in first; its link is coming
