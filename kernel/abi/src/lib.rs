@@ -28,6 +28,9 @@
 
 use core::fmt;
 
+mod info;
+pub use info::{state, CpuStats, ProcInfo, PROC_NAME_MAX};
+
 /// System-call numbers (the value placed in `rax`).
 pub mod nr {
     /// `write(fd, buf, len) -> bytes written`. fd 1 and 2 go to the console.
@@ -62,16 +65,52 @@ pub mod nr {
     pub const TIME: u64 = 11;
     /// `getcpu() -> index of the CPU the caller is running on`.
     pub const GETCPU: u64 = 12;
-    /// `set_priority(priority) -> 0`, see [`crate::Priority`].
+    /// `set_priority(priority, pid) -> 0`, see [`crate::Priority`]. `pid` 0
+    /// is the caller; another process (`SRCH` if there is none) takes the
+    /// new priority when it next runs (a blocked one after it wakes).
     pub const SET_PRIORITY: u64 = 13;
-    /// `set_affinity(cpu) -> 0`; `cpu` = [`crate::AFFINITY_ANY`] lets the
-    /// caller run anywhere. `INVAL` for a CPU that does not exist.
+    /// `set_affinity(cpu, pid) -> 0`; `cpu` = [`crate::AFFINITY_ANY`] lets
+    /// the process run anywhere. `INVAL` for a CPU that does not exist.
+    /// `pid` as for `SET_PRIORITY`.
     pub const SET_AFFINITY: u64 = 14;
     /// `stats(buf, len) -> bytes written`: fills a [`crate::Stats`]
     /// (a prefix of `min(len, size_of::<Stats>())` bytes).
     pub const STATS: u64 = 15;
+    /// `kill(pid, signal) -> 0`: ends process `pid` with `signal`
+    /// ([`crate::wait::SIGKILL`], `SIGINT` or `SIGTERM`; there are no
+    /// handlers, so each kills). Signal 0 only checks that `pid` exists.
+    /// `SRCH` for no such process, `PERM` for init (pid 1), `INVAL` for an
+    /// unknown signal. A blocked process is woken and ends at once; one in
+    /// ring 3 ends at its next trap (at most one time slice).
+    pub const KILL: u64 = 16;
+    /// `proc_list(buf, len) -> number of processes`: fills `buf` with up to
+    /// `len / ProcInfo::SIZE` [`crate::ProcInfo`] records (by pid) and
+    /// returns how many processes there are (more than fit means truncated).
+    pub const PROC_LIST: u64 = 17;
+    /// `cpu_stats(cpu, buf, len) -> bytes written`: fills a
+    /// [`crate::CpuStats`] for `cpu` (a prefix of `min(len, SIZE)` bytes).
+    /// `INVAL` for a CPU that is not online.
+    pub const CPU_STATS: u64 = 18;
+    /// `tunables(assign_ptr, assign_len, out_ptr, out_len) -> output length`.
+    /// With `assign_len > 0`, first applies the assignment `key=value`
+    /// (UTF-8); if it is refused the call returns `INVAL` and `out` holds the
+    /// reason (NUL-terminated if it fits). Then writes every live tunable as
+    /// space-separated `key=value` into `out` (truncated to `out_len`) and
+    /// returns the full length. `assign_len` at most [`crate::MAX_PATH`].
+    pub const TUNABLES: u64 = 19;
+    /// `poweroff(code) -> !`: stops the machine. Under QEMU (isa-debug-exit)
+    /// QEMU exits with status 33 for `code` 0 and 35 otherwise.
+    pub const POWEROFF: u64 = 20;
+    /// `initrd_list(buf, len) -> full length`: the names of the files in
+    /// the initrd, each followed by `\n`, truncated to `len` bytes.
+    pub const INITRD_LIST: u64 = 21;
+    /// `set_foreground(pid) -> previous pid`: Ctrl-C (byte 0x03) on the
+    /// serial console sends `SIGINT` to `pid` instead of being read as
+    /// input; 0 = none (Ctrl-C is an ordinary byte). `SRCH` for a pid that
+    /// is not a live process. The shell sets it for each foreground job.
+    pub const SET_FOREGROUND: u64 = 22;
     /// Number of system calls; any number `>= NR_SYSCALLS` returns `NOSYS`.
-    pub const NR_SYSCALLS: u64 = 16;
+    pub const NR_SYSCALLS: u64 = 23;
 
     /// The name of a system call, for traces and statistics.
     pub const fn name(nr: u64) -> &'static str {
@@ -92,6 +131,13 @@ pub mod nr {
             SET_PRIORITY => "set_priority",
             SET_AFFINITY => "set_affinity",
             STATS => "stats",
+            KILL => "kill",
+            PROC_LIST => "proc_list",
+            CPU_STATS => "cpu_stats",
+            TUNABLES => "tunables",
+            POWEROFF => "poweroff",
+            INITRD_LIST => "initrd_list",
+            SET_FOREGROUND => "set_foreground",
             _ => "unknown",
         }
     }
@@ -102,6 +148,8 @@ pub mod nr {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum Errno {
+    /// Not permitted (killing init).
+    PERM = 1,
     /// No such file (exec of a path not in the initrd).
     NOENT = 2,
     /// No such process.
@@ -128,7 +176,8 @@ pub enum Errno {
 
 impl Errno {
     /// Every errno this ABI defines.
-    pub const ALL: [Errno; 11] = [
+    pub const ALL: [Errno; 12] = [
+        Errno::PERM,
         Errno::NOENT,
         Errno::SRCH,
         Errno::INTR,
@@ -155,6 +204,7 @@ impl Errno {
     /// The errno with this positive number, if the ABI defines it.
     pub const fn from_code(code: i64) -> Option<Errno> {
         Some(match code {
+            1 => Errno::PERM,
             2 => Errno::NOENT,
             3 => Errno::SRCH,
             4 => Errno::INTR,
@@ -199,6 +249,7 @@ impl Errno {
     /// The short upper-case name, e.g. `"EFAULT"`.
     pub const fn name(self) -> &'static str {
         match self {
+            Errno::PERM => "EPERM",
             Errno::NOENT => "ENOENT",
             Errno::SRCH => "ESRCH",
             Errno::INTR => "EINTR",
@@ -226,6 +277,8 @@ impl fmt::Display for Errno {
 /// Normal exit with code `c`: `(c & 0xff) << 8`. Killed by a signal `s`
 /// (the kernel's name for a fatal fault): `s` in the low 7 bits.
 pub mod wait {
+    /// Interrupt from the keyboard (Ctrl-C); kills (no handlers).
+    pub const SIGINT: u8 = 2;
     /// Illegal instruction (`#UD`, invalid opcode).
     pub const SIGILL: u8 = 4;
     /// Arithmetic error (`#DE`, divide error).
@@ -234,6 +287,8 @@ pub mod wait {
     pub const SIGKILL: u8 = 9;
     /// Bad memory access (`#PF` page fault, `#GP` general protection).
     pub const SIGSEGV: u8 = 11;
+    /// Polite termination request; kills (no handlers).
+    pub const SIGTERM: u8 = 15;
 
     /// Status for a process that called `exit(code)`; only the low 8 bits
     /// of `code` are kept.
@@ -274,6 +329,8 @@ pub mod wait {
     /// The name of a signal number, for messages.
     pub const fn signal_name(signal: u8) -> &'static str {
         match signal {
+            SIGINT => "SIGINT",
+            SIGTERM => "SIGTERM",
             SIGILL => "SIGILL",
             SIGFPE => "SIGFPE",
             SIGKILL => "SIGKILL",
@@ -507,7 +564,8 @@ mod tests {
     fn from_ret_edges() {
         assert_eq!(Errno::from_ret(0), Ok(0));
         assert_eq!(Errno::from_ret(isize::MAX), Ok(isize::MAX as usize));
-        assert_eq!(Errno::from_ret(-1), Err(Errno::INVAL));
+        assert_eq!(Errno::from_ret(-1), Err(Errno::PERM));
+        assert_eq!(Errno::from_ret(-5), Err(Errno::INVAL));
         assert_eq!(Errno::from_ret(isize::MIN), Err(Errno::INVAL));
         assert_eq!(Errno::from_code(0), None);
         assert_eq!(Errno::from_code(i64::MIN), None);
