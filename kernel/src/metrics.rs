@@ -32,6 +32,43 @@ pub fn timer_tick(cpu: usize) {
         c.inc();
     }
 }
+/// Timer interrupts taken by `cpu` so far.
+pub fn timer_ticks(cpu: usize) -> u64 {
+    TIMER_TICKS.get(cpu).map_or(0, Counter::get)
+}
+
+static HALTED: [Counter; MAX] = [const { Counter::new() }; MAX];
+/// TSC at which `cpu` halted, 0 while it runs: a reader counts a halt in progress too
+/// (an idle CPU may stay halted for seconds).
+static HALT_START: [Counter; MAX] = [const { Counter::new() }; MAX];
+
+/// `cpu` is about to halt (the idle path's `sti; hlt`); `now` is the TSC.
+pub fn halt_begin(cpu: usize, now: u64) {
+    if let Some(c) = HALT_START.get(cpu) {
+        c.0.store(now, Ordering::Relaxed);
+    }
+}
+
+/// `cpu` resumed from a halt that began at `start`.
+pub fn halt_end(cpu: usize, start: u64, now: u64) {
+    if let (Some(total), Some(s)) = (HALTED.get(cpu), HALT_START.get(cpu)) {
+        // Only `cpu` writes its counters: plain stores.
+        total.0.store(total.0.load(Ordering::Relaxed).wrapping_add(now.wrapping_sub(start)), Ordering::Relaxed);
+        s.0.store(0, Ordering::Relaxed);
+    }
+}
+
+/// TSC cycles `cpu` has spent halted since boot, including a halt in progress.
+pub fn halted_cycles(cpu: usize) -> u64 {
+    let done = HALTED.get(cpu).map_or(0, Counter::get);
+    let start = HALT_START.get(cpu).map_or(0, Counter::get);
+    if start == 0 {
+        done
+    } else {
+        done + crate::arch::cpu::rdtsc().saturating_sub(start)
+    }
+}
+
 static IPIS_SENT: [Counter; MAX] = [const { Counter::new() }; MAX];
 static IPIS_RECEIVED: [Counter; MAX] = [const { Counter::new() }; MAX];
 

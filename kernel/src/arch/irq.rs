@@ -33,7 +33,11 @@ pub fn restore(was_enabled: bool) {
 
 /// Enables interrupts and halts in one step: `sti` delays interrupts until after the
 /// next instruction, so a wake-up interrupt cannot slip in between the two. This is
-/// what makes the executor's idle re-check free of lost wake-ups.
+/// what makes the executor's idle re-check free of lost wake-ups. The time until the
+/// CPU resumes (including the waking interrupt's handler) counts as halted time.
 pub fn enable_and_halt() {
+    let (cpu, t0) = (super::cpu_id(), super::cpu::rdtsc());
+    crate::metrics::halt_begin(cpu, t0);
     interrupts::enable_and_hlt();
+    crate::metrics::halt_end(cpu, t0, super::cpu::rdtsc());
 }

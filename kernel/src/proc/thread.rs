@@ -41,9 +41,6 @@ pub enum Next {
     Return(isize),
     /// The process ends with this wait status.
     Exit(i32),
-    /// Continue in a new task with changed spawn options (priority, affinity),
-    /// returning this value to ring 3 there.
-    Respawn(isize),
 }
 
 impl Thread {
@@ -84,17 +81,28 @@ impl Thread {
     }
 }
 
-/// Awaits `f`; if it had to wait (returned Pending at least once), the thread starts
-/// a new time slice afterwards: the slice counts time on the CPU, not time blocked.
-pub async fn blocking<F: core::future::Future>(t: &mut Thread, f: F) -> F::Output {
+/// Awaits `f`, unless a signal arrives first: then `f` is dropped (every wait the
+/// kernel offers may be cancelled) and the result is `INTR`; the thread loop then
+/// ends the process. If it had to wait (returned Pending at least once), the thread
+/// starts a new time slice afterwards: the slice counts time on the CPU, not time
+/// blocked.
+pub async fn blocking<F: core::future::Future>(t: &mut Thread, f: F) -> Result<F::Output, Errno> {
     let mut f = core::pin::pin!(f);
     let mut waited = false;
-    let out = core::future::poll_fn(|cx| match f.as_mut().poll(cx) {
-        core::task::Poll::Pending => {
-            waited = true;
-            core::task::Poll::Pending
+    let proc = t.proc.clone();
+    let out = core::future::poll_fn(|cx| {
+        // Register before checking: a signal sent in between still wakes us.
+        proc.interrupt.register(cx.waker());
+        if proc.signal().is_some() {
+            return core::task::Poll::Ready(Err(Errno::INTR));
         }
-        ready => ready,
+        match f.as_mut().poll(cx) {
+            core::task::Poll::Pending => {
+                waited = true;
+                core::task::Poll::Pending
+            }
+            core::task::Poll::Ready(v) => core::task::Poll::Ready(Ok(v)),
+        }
     })
     .await;
     if waited {
@@ -112,17 +120,22 @@ pub fn start(t: Box<Thread>, cpu: Option<usize>) {
         pinned: t.affinity.is_some(),
         name: "user",
     };
-    sched::exec().spawn_with(opts, with_fpu_saved(run(t))).detach();
+    let proc = t.proc.clone();
+    sched::exec().spawn_with(opts, polled(proc, run(t))).detach();
 }
 
-/// Saves the thread's FPU/SSE state at the end of every poll (the lazy-FPU rule of
-/// `arch::user::save_fpu`): after a Pending the task may resume on any CPU, after
-/// another thread ran here.
-async fn with_fpu_saved<F: core::future::Future>(f: F) -> F::Output {
+/// Wraps every poll of a thread's task: saves its FPU/SSE state at the end (the
+/// lazy-FPU rule of `arch::user::save_fpu`: after a Pending the task may resume on
+/// any CPU, after another thread ran here), and accounts the poll's time and CPU to
+/// the process (`ps`). A system call that does not wait stays inside one poll, so
+/// the two TSC reads are per poll, not per call.
+async fn polled<F: core::future::Future>(proc: Arc<Shared>, f: F) -> F::Output {
     let mut f = core::pin::pin!(f);
     core::future::poll_fn(|cx| {
+        let t0 = crate::arch::cpu::rdtsc();
         let r = f.as_mut().poll(cx);
         crate::arch::user::save_fpu();
+        proc.ran(crate::arch::cpu_id(), crate::arch::cpu::rdtsc().wrapping_sub(t0));
         r
     })
     .await
@@ -171,6 +184,21 @@ fn fatal(t: &Thread, vector: u8, error: u64, addr: u64) -> i32 {
 async fn run(mut t: Box<Thread>) {
     t.new_slice();
     let status = loop {
+        if let Some(sig) = t.proc.signal() {
+            break signal_status(sig);
+        }
+        let (priority, affinity) = t.proc.wanted();
+        if (priority, affinity) != (t.priority, t.affinity) {
+            // Continue in a new task with the new spawn options (set_priority,
+            // set_affinity, by this process or another); it may run on another
+            // CPU before this poll ends.
+            t.priority = priority;
+            t.affinity = affinity;
+            crate::arch::user::save_fpu();
+            t.proc.set_state(State::Ready);
+            start(t, None);
+            return;
+        }
         t.space.activate();
         t.proc.set_state(State::Running);
         let me = crate::arch::cpu_id();
@@ -186,14 +214,6 @@ async fn run(mut t: Box<Thread>) {
             Trap::Syscall => match syscall::dispatch(&mut t).await {
                 Next::Return(v) => t.ctx.frame.rax = v as u64,
                 Next::Exit(status) => break status,
-                Next::Respawn(v) => {
-                    t.ctx.frame.rax = v as u64;
-                    // The new task may run on another CPU before this poll ends.
-                    crate::arch::user::save_fpu();
-                    t.proc.set_state(State::Ready);
-                    start(t, None);
-                    return;
-                }
             },
             Trap::Interrupt(_) => {
                 if crate::arch::cpu::rdtsc() >= t.slice_end {
