@@ -62,9 +62,27 @@ pub fn print_samples(name: &str, unit: &str, samples: &[u64]) {
     }
 }
 
+static TABLE_MODE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Reports become one row of the shell's `bench` table (see [`TABLE_HEADER`])
+/// instead of machine-readable lines; set at start-up when the program was
+/// given `--table`.
+pub fn set_table_mode(on: bool) {
+    TABLE_MODE.store(on, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// The header of the table rows printed in table mode.
+pub const TABLE_HEADER: &str = "benchmark               unit          min        p50        p99        max        n";
+
 /// Prints the raw samples ([`print_samples`]) and then one summary line:
 /// `BENCH name=.. unit=.. min=.. p50=.. p99=.. max=.. n=..` (sorts `samples`).
+/// In table mode ([`set_table_mode`]) prints only a table row.
 pub fn report_unit(name: &str, unit: &str, samples: &mut [u64]) {
+    if TABLE_MODE.load(core::sync::atomic::Ordering::Relaxed) {
+        let [min, p50, p99, max] = summarize(samples);
+        crate::println!("{name:<23} {unit:<7} {min:>10} {p50:>10} {p99:>10} {max:>10} {:>8}", samples.len());
+        return;
+    }
     print_samples(name, unit, samples);
     let [min, p50, p99, max] = summarize(samples);
     crate::println!(
