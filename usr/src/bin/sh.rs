@@ -628,14 +628,14 @@ fn top_frames(frames: u64, clear: bool) {
             Secs(st.uptime_ns),
             st.num_cpus,
             st.processes,
-            st.frames_free * 4096 >> 20,
-            st.frames_total * 4096 >> 20,
+            (st.frames_free * 4096) >> 20,
+            (st.frames_total * 4096) >> 20,
             if clear { " (any key stops)" } else { "" }
         );
         println!("CPU  polls/s  wakes/s   remote/s   IPIs/s  steals/s queue  idle%  halt%  poll%  wake p50/p99 us");
-        for cpu in 0..MAX_CPUS as usize {
+        for (cpu, prev) in prev.iter_mut().enumerate() {
             let Ok(now) = cpu_stats(cpu as u64) else { continue };
-            let p = prev[cpu];
+            let p = *prev;
             let dt = now.uptime_ns.saturating_sub(p.uptime_ns).max(1);
             let rate = |a: u64, b: u64| a.saturating_sub(b).saturating_mul(1_000_000_000) / dt;
             let pct = |a: u64, b: u64| (a.saturating_sub(b).saturating_mul(1000) / dt).min(1000);
@@ -656,7 +656,7 @@ fn top_frames(frames: u64, clear: bool) {
                 tenths(now.wake_p50_ns / 100).as_str(),
                 tenths(now.wake_p99_ns / 100).as_str(),
             );
-            prev[cpu] = now;
+            *prev = now;
         }
         // The busiest processes over the last interval.
         let mut list = [ProcInfo::default(); PROC_LIST_MAX];
@@ -666,7 +666,7 @@ fn top_frames(frames: u64, clear: bool) {
             let before = (0..times.n).find(|&j| times.pid[j] == p.pid).map_or(0, |j| times.ns[j]);
             busy[i] = (p.cpu_ns.saturating_sub(before), i);
         }
-        busy[..total].sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        busy[..total].sort_unstable_by_key(|&(ns, _)| core::cmp::Reverse(ns));
         println!("  PID  CPU%  STATE  CPU NAME");
         for &(ns, i) in busy[..total].iter().take(5) {
             let p = &list[i];
