@@ -89,7 +89,8 @@ impl Thread {
 pub async fn blocking<F: core::future::Future>(t: &mut Thread, f: F) -> Result<F::Output, Errno> {
     let mut f = core::pin::pin!(f);
     let mut waited = false;
-    let proc = t.proc.clone();
+    // Borrowed, not cloned: no reference-count traffic on the IPC and sleep paths.
+    let proc: &Shared = &t.proc;
     let out = core::future::poll_fn(|cx| {
         // Register before checking: a signal sent in between still wakes us.
         proc.interrupt.register(cx.waker());

@@ -632,7 +632,7 @@ fn top_frames(frames: u64, clear: bool) {
             (st.frames_total * 4096) >> 20,
             if clear { " (any key stops)" } else { "" }
         );
-        println!("CPU  polls/s  wakes/s   remote/s   IPIs/s  steals/s queue  idle%  halt%  poll%  wake p50/p99 us");
+        println!("CPU  polls/s  local wakes/s  remote wakes/s  IPIs/s  steals/s queue  idle%  halt%  poll%  wake p50/p99 us");
         for (cpu, prev) in prev.iter_mut().enumerate() {
             let Ok(now) = cpu_stats(cpu as u64) else { continue };
             let p = *prev;
@@ -642,10 +642,10 @@ fn top_frames(frames: u64, clear: bool) {
             let halt = pct(now.halt_ns, p.halt_ns);
             let poll = pct(now.poll_ns, p.poll_ns);
             println!(
-                "{:>3} {:>8} {:>8} {:>10} {:>8} {:>9} {:>5} {:>6} {:>6} {:>6}  {}/{}",
+                "{:>3} {:>8} {:>14} {:>15} {:>7} {:>9} {:>5} {:>6} {:>6} {:>6}  {}/{}",
                 cpu,
                 rate(now.polls, p.polls),
-                rate(now.wakes, p.wakes),
+                rate(now.wakes.saturating_sub(now.remote_wakes), p.wakes.saturating_sub(p.remote_wakes)),
                 rate(now.remote_wakes, p.remote_wakes),
                 rate(now.ipis_received, p.ipis_received),
                 rate(now.steals, p.steals),
