@@ -8,6 +8,7 @@
 # Environment: SMP (default 2), ACCEL (tcg|kvm), SHELL_TIMEOUT (whole run, default
 # 240 s), STEP_TIMEOUT (one command, default 30 s), LOG (default
 # build/test-logs/shell.log).
+# A second, short boot without the isa-debug-exit device checks ACPI S5 power-off.
 # Prints one line per check and a closing `shell tests: N passed, N failed`; exits
 # non-zero if any failed.
 set -uo pipefail
@@ -136,6 +137,20 @@ exec 3>&-
 wait "$qemu"; rc=$?
 if [ "$rc" = 33 ]; then ok "poweroff ends QEMU with status 33"; else bad "QEMU exit status $rc after poweroff, expected 33 (124: timed out; log: $log)"; fi
 grep -q 'KERNEL PANIC' "$log" && bad "kernel panic (log: $log)"
+
+# Without isa-debug-exit, poweroff goes through ACPI S5: QEMU exits 0.
+echo "== shell: poweroff through ACPI S5 (no isa-debug-exit device)"
+exec 3>&-
+SMP=$smp TIMEOUT=0 DEBUG_EXIT=0 timeout -k 5 $((2 * step_timeout)) boot/qemu.sh "$kernel" "$initrd" run <"$fifo" >"$log.acpi" 2>&1 &
+qemu=$!
+exec 3>"$fifo"
+log_main=$log; log=$log.acpi
+wait_prompts 1 || echo "  (no prompt)"
+printf 'poweroff\r' >&3
+exec 3>&-
+wait "$qemu"; rc=$?
+log=$log_main
+if [ "$rc" = 0 ] && grep -q 'power off' "$log.acpi"; then ok "ACPI S5 power-off ends QEMU with status 0"; else bad "QEMU exit status $rc after an ACPI poweroff, expected 0 (log: $log.acpi)"; fi
 
 echo "shell tests: $passed passed, $failed failed"
 [ "$failed" = 0 ]

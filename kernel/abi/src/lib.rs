@@ -99,7 +99,8 @@ pub mod nr {
     /// returns the full length. `assign_len` at most [`crate::MAX_PATH`].
     pub const TUNABLES: u64 = 19;
     /// `poweroff(code) -> !`: stops the machine. Under QEMU (isa-debug-exit)
-    /// QEMU exits with status 33 for `code` 0 and 35 otherwise.
+    /// QEMU exits with status 33 for `code` 0 and 35 otherwise; without that
+    /// device the kernel enters ACPI S5 (soft off), else halts.
     pub const POWEROFF: u64 = 20;
     /// `initrd_list(buf, len) -> full length`: the names of the files in
     /// the initrd, each followed by `\n`, truncated to `len` bytes.

@@ -15,7 +15,8 @@
 //!
 //! Modules: [`cmdline`] (kernel command line), [`ipc`] (IPC ports),
 //! [`elf`] (user ELF validation), [`initrd`] (cpio newc archives),
-//! [`uptr`] (user pointer range checks), [`lockorder`] (lock ranking model).
+//! [`uptr`] (user pointer range checks), [`lockorder`] (lock ranking model),
+//! [`s5`] (the ACPI soft-off sleep type, for power-off).
 
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
@@ -28,6 +29,7 @@ pub mod elf;
 pub mod initrd;
 pub mod ipc;
 pub mod lockorder;
+pub mod s5;
 pub mod uptr;
 
 #[cfg(test)]

@@ -154,11 +154,15 @@ pub fn initrd_list(t: &mut Thread, ptr: u64, len: u64) -> R {
     Ok(names.len())
 }
 
-/// `poweroff(code)`: QEMU's isa-debug-exit (status 33 for code 0, else 35); where
-/// that device is absent the CPU halts for good.
+/// `poweroff(code)`: QEMU's isa-debug-exit (status 33 for code 0, else 35), so test
+/// runs can tell; where that device is absent, ACPI S5 (`acpi::power_off`); where
+/// that fails too, the CPU halts for good.
 pub fn poweroff(pid: Pid, code: u64) -> ! {
     crate::kprintln!("mello: power off (requested by pid {pid}, code {code})");
     crate::metrics::print_summary();
     let exit = if code == 0 { crate::arch::qemu::ExitCode::Success } else { crate::arch::qemu::ExitCode::Failure };
-    crate::arch::qemu::exit(exit)
+    crate::arch::qemu::try_exit(exit);
+    crate::acpi::power_off();
+    crate::kprintln!("mello: could not power off (no isa-debug-exit, no ACPI S5); halted");
+    crate::arch::halt_forever()
 }
