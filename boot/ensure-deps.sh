@@ -6,7 +6,8 @@
 #
 # MODE: build  the Rust toolchain, targets and components rust-toolchain.toml asks for
 #       qemu   build + qemu-system-x86 (the default)
-#       bench  qemu + python3 and python3-matplotlib
+#       bench  qemu + python3 and python3-matplotlib (for Debian's /usr/bin/python3 where
+#              it exists: the Makefile runs the benchmark runner with that one)
 #       iso    qemu + xorriso and ovmf
 #
 # rustup installs a toolchain file's targets only when it installs the toolchain
@@ -93,8 +94,9 @@ if want qemu || want bench || want iso; then
     command -v qemu-system-x86_64 >/dev/null 2>&1 || pkgs+=(qemu-system-x86)
 fi
 if want bench; then
-    command -v python3 >/dev/null 2>&1 || pkgs+=(python3)
-    python3 -c 'import matplotlib' >/dev/null 2>&1 || pkgs+=(python3-matplotlib)
+    py=python3; [ -x /usr/bin/python3 ] && py=/usr/bin/python3
+    command -v "$py" >/dev/null 2>&1 || pkgs+=(python3)
+    "$py" -c 'import matplotlib' >/dev/null 2>&1 || pkgs+=(python3-matplotlib)
 fi
 if want iso; then
     command -v xorriso >/dev/null 2>&1 || pkgs+=(xorriso)

@@ -4,7 +4,8 @@
 # Every QEMU run has a hard timeout. Ends with one line: `N passed, N failed`.
 #
 #   boot/run-tests.sh KERNEL INITRD
-# Environment: SMP_LIST (default "1 2 4 8 16"), ACCEL (tcg|kvm), QEMU_TIMEOUT (default 120).
+# Environment: SMP_LIST (default "1 2 4 8 16"), ACCEL (tcg|kvm), QEMU_TIMEOUT (default 120),
+# LIMINE_DIR (also boot the Limine ISOs; see boot/iso-tests.sh).
 set -uo pipefail
 kernel=$1; initrd=$2
 smp_list=${SMP_LIST:-1 2 4 8 16}
@@ -12,7 +13,7 @@ accel=${ACCEL:-tcg}
 qtimeout=${QEMU_TIMEOUT:-120}
 logdir=build/test-logs
 mkdir -p "$logdir"
-passed=0; failed=0; failures=()
+passed=0; failed=0; skipped=0; failures=()
 
 pass() { passed=$((passed + $1)); }
 fail() { failed=$((failed + $1)); failures+=("$2"); }
@@ -38,6 +39,25 @@ if grep -q '^error' "$logdir/host.log" || ! grep -q 'test result' "$logdir/host.
 fi
 pass "$hp"; [ "$hf" -gt 0 ] && fail "$hf" "host tests: $hf failed"
 
+echo "== the built usr/ programs pass the kernel's ELF checks (kcore usr_programs --ignored)"
+if cargo test -q -p kcore --test usr_programs -- --ignored >"$logdir/usr-programs.log" 2>&1; then
+    echo "  ok"; pass 1
+else
+    tail -5 "$logdir/usr-programs.log" | sed 's/^/  /'; fail 1 "usr programs check (see $logdir/usr-programs.log)"
+fi
+
+echo "== benchmark runner unit tests (benches/runner/test_*.py)"
+py=python3; [ -x /usr/bin/python3 ] && py=/usr/bin/python3
+if $py -m unittest discover -s benches/runner >"$logdir/runner.log" 2>&1; then :; fi
+tail -3 "$logdir/runner.log" | sed 's/^/  /'
+rn=$(sed -n 's/^Ran \([0-9]*\) tests\? .*/\1/p' "$logdir/runner.log")
+rf=$(grep -Eo '(failures|errors)=[0-9]+' "$logdir/runner.log" | awk -F= '{s+=$2} END {print s+0}')
+if [ -z "$rn" ]; then
+    fail 1 "runner unit tests did not run (see $logdir/runner.log)"
+else
+    pass $((rn - rf)); [ "$rf" -gt 0 ] && fail "$rf" "runner unit tests: $rf failed (see $logdir/runner.log)"
+fi
+
 # qemu_run NAME SMP CMDLINE INITRD -> sets $out (log path) and $rc. The line typed
 # into the serial console is what the kernel's serial_read test expects.
 qemu_run() {
@@ -53,8 +73,8 @@ for smp in $smp_list; do
     qemu_run "$name" "$smp" "test" "$initrd"
     grep -E '^(test |kernel tests:|    \(|!!!|  #|    at )' "$out" | sed 's/^/  /'
     line=$(grep -E '^kernel tests: [0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
-    kp=$(echo "$line" | awk '{print $3}'); kf=$(echo "$line" | awk '{print $5}')
-    kp=${kp:-0}; kf=${kf:-0}
+    kp=$(echo "$line" | awk '{print $3}'); kf=$(echo "$line" | awk '{print $5}'); ks=$(echo "$line" | awk '{print $7}')
+    kp=${kp:-0}; kf=${kf:-0}; skipped=$((skipped + ${ks:-0}))
     pass "$kp"
     if [ "$rc" = 124 ]; then
         fail 1 "$name: QEMU timed out after ${qtimeout}s (log: $out)"
@@ -88,6 +108,26 @@ expect deliberate-fault "an unhandled kernel page fault is reported, not a reboo
     "test=deliberate::page_fault" "$initrd" \
     "KERNEL PANIC on cpu0: page fault at 0x" "write to unmapped page" "backtrace:" \
     "  #[0-9]+ +0xffffffff8[0-9a-f]+ .*deliberate"
+expect deliberate-hang "a task that never returns from poll is reported by the watchdog" 35 \
+    "test=deliberate::hang" "$initrd" \
+    "WATCHDOG \(cpu0\): cpu1 made no progress for [0-9]+ ms: task #[0-9]+ has not returned from poll; interrupts on" \
+    "WATCHDOG: cpu1 stuck for [0-9]+ ms in task 'deliberate-spin'" \
+    "  #0  +0xffffffff8[0-9a-f]+ kernel::ktest::deliberate_spin" \
+    "KERNEL PANIC on cpu1: watchdog: cpu1 hung"
+expect deliberate-hang-irqs-off "interrupts left off too long are reported by the watchdog" 35 \
+    "test=deliberate::hang_irqs_off" "$initrd" \
+    "WATCHDOG \(cpu0\): cpu1 made no progress .*interrupts off" \
+    "  #0  +0xffffffff8[0-9a-f]+ kernel::ktest::deliberate_spin" \
+    "KERNEL PANIC on cpu1: watchdog: cpu1 hung .*interrupts off"
+expect user-driven "a ring-3 program drives a test run and ends it with test_exit" 33 \
+    "test=user:fuzz,seed=5,calls=200,procs=2" "$initrd" \
+    "fuzz: seed=5 calls=200 procs=2" "test user \.\.\. ok" "kernel tests: 1 passed, 0 failed"
+expect user-driven-missing "a missing ring-3 test driver fails the run" 35 \
+    "test=user:no_such_program" "$initrd" \
+    "test user \.\.\. FAILED: starting /no_such_program" "kernel tests: 0 passed, 1 failed"
+
+# The Limine ISO under BIOS and UEFI when LIMINE_DIR is set (says so when skipped).
+. boot/iso-tests.sh
 
 echo "== the shell, typed at through the serial console (boot/shell-tests.sh)"
 if SMP=2 ACCEL=$accel LOG="$logdir/shell.log" boot/shell-tests.sh "$kernel" "$initrd" >"$logdir/shell-summary.log" 2>&1; then :; fi
@@ -100,5 +140,5 @@ pass "${sp:-0}"
 
 echo
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

@@ -3,9 +3,7 @@
  * Every program measures with clock_gettime(CLOCK_MONOTONIC) and prints the
  * line format of docs/benchmarking.md, unit=ns:
  *   BSAMPLES name=<metric> unit=ns v v v ...      (64 values a line, raw, in order)
- *   BENCH name=<metric> unit=ns min= p50= p99= max= n=
- * Percentiles are nearest-rank: the value at 1-based rank ceil(p*n/100) of the
- * sorted samples, exactly what benches/runner/bench.py recomputes.
+ * and nothing else about them: every statistic is computed by benches/runner.
  * Built with: gcc -static -O2 -pthread -Wall (see build-initramfs.sh). */
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H
@@ -66,23 +64,8 @@ static inline size_t arg_count(int argc, char **argv, size_t dflt)
     return dflt;
 }
 
-static inline int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted[0..n). */
-static inline int64_t rank_pct(const int64_t *sorted, size_t n, unsigned p)
-{
-    size_t r = (p * n + 99) / 100;
-    if (r < 1)
-        r = 1;
-    return sorted[r - 1];
-}
-
-/* Prints BSAMPLES lines (in measurement order) and the BENCH summary; sorts s. */
-static inline void report(const char *name, int64_t *s, size_t n)
+/* Prints the samples as BSAMPLES lines, in measurement order. */
+static inline void report(const char *name, const int64_t *s, size_t n)
 {
     for (size_t i = 0; i < n; i += 64) {
         printf("BSAMPLES name=%s unit=ns", name);
@@ -90,14 +73,8 @@ static inline void report(const char *name, int64_t *s, size_t n)
             printf(" %lld", (long long)s[j]);
         putchar('\n');
     }
-    qsort(s, n, sizeof *s, cmp_i64);
-    if (n == 0) {
-        printf("BENCH name=%s unit=ns min=0 p50=0 p99=0 max=0 n=0\n", name);
-    } else {
-        printf("BENCH name=%s unit=ns min=%lld p50=%lld p99=%lld max=%lld n=%zu\n", name,
-               (long long)s[0], (long long)rank_pct(s, n, 50), (long long)rank_pct(s, n, 99),
-               (long long)s[n - 1], n);
-    }
+    if (n == 0)
+        printf("# %s: no samples\n", name);
     fflush(stdout);
 }
 

@@ -7,7 +7,8 @@ use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, O
 
 use crate::hist::Log2Histogram;
 use crate::join::JoinHandle;
-use crate::policy::{StealHalf, StealPolicy};
+use crate::idle::{Halt, IdlePolicy};
+use crate::policy::{PolicySlot, StealHalf, StealPolicy};
 use crate::queue::RunQueues;
 use crate::stats::{bump, bump_local, CpuStats, Stats};
 use crate::task::{allocate, NewTask, TaskId, TaskRef};
@@ -55,9 +56,14 @@ pub(crate) struct PerCpu {
     pub sleeping: AtomicBool,
     /// Id of the task being polled, 0 if none.
     pub current: AtomicU64,
+    /// Name field of that task's header; set before `current`, valid while it is
+    /// non-zero (see `current_task_name_here`).
+    pub current_name: AtomicPtr<&'static str>,
     pub timers: TimerQueue,
     /// Deadline last passed to `Platform::set_deadline` (`u64::MAX` = none). Owner-only.
     pub programmed: AtomicU64,
+    /// The idle policy's word of state for this CPU (e.g. an adaptive window). Owner-only.
+    pub idle_state: AtomicU64,
     pub stats: Stats,
 }
 
@@ -65,22 +71,28 @@ pub(crate) struct PerCpu {
 pub struct Executor {
     platform: &'static dyn Platform,
     pub(crate) cpus: Box<[PerCpu]>,
-    /// `&'static dyn StealPolicy` is a fat pointer; we keep a leaked thin pointer to one
-    /// so that the loop reads the policy with one atomic load.
-    policy: AtomicPtr<&'static dyn StealPolicy>,
+    steal_policy: PolicySlot<dyn StealPolicy>,
+    idle_policy: PolicySlot<dyn IdlePolicy>,
+    /// Whether a busy CPU notifies a halted one to come and steal (see `wake_thief`).
+    wake_thieves: AtomicBool,
+    /// Timer precision: arm the timer this many ticks before a deadline and spin the rest.
+    timer_spin: AtomicU64,
     next_id: AtomicU64,
     /// Round-robin home for spawns from foreign threads.
     next_home: AtomicUsize,
     /// Bit `i` set while CPU `i` (< 64) is in `idle`. Only a hint, for waking a thief when
     /// work piles up; correctness never depends on it (the per-CPU `sleeping` does that).
     pub(crate) idle_mask: AtomicU64,
+    /// Scheduler-trace mask and sink (`trace.rs`).
+    pub(crate) tracer: crate::trace::Tracer,
 }
 
 /// `PerCpu::programmed` after [`Executor::timer_clobbered`]: matches no deadline the
 /// idle path compares it with (`u64::MAX` means "none", real deadlines are smaller).
 pub(crate) const CLOBBERED: u64 = u64::MAX - 1;
 
-static DEFAULT_POLICY: &'static dyn StealPolicy = &StealHalf;
+static DEFAULT_STEAL: &'static dyn StealPolicy = &StealHalf;
+static DEFAULT_IDLE: &'static dyn IdlePolicy = &Halt;
 
 impl Executor {
     /// Create an executor for `num_cpus` CPUs on `platform` and leak it (the kernel keeps
@@ -92,18 +104,24 @@ impl Executor {
                 queues: RunQueues::new(),
                 sleeping: AtomicBool::new(false),
                 current: AtomicU64::new(0),
+                current_name: AtomicPtr::new(core::ptr::null_mut()),
                 timers: TimerQueue::new(),
                 programmed: AtomicU64::new(u64::MAX),
+                idle_state: AtomicU64::new(0),
                 stats: Stats::default(),
             })
             .collect();
         Box::leak(Box::new(Executor {
             platform,
             cpus,
-            policy: AtomicPtr::new(&DEFAULT_POLICY as *const _ as *mut _),
+            steal_policy: PolicySlot::new(&DEFAULT_STEAL),
+            idle_policy: PolicySlot::new(&DEFAULT_IDLE),
+            wake_thieves: AtomicBool::new(true),
+            timer_spin: AtomicU64::new(0),
             next_id: AtomicU64::new(1),
             next_home: AtomicUsize::new(0),
             idle_mask: AtomicU64::new(0),
+            tracer: crate::trace::Tracer::new(),
         }))
     }
 
@@ -235,7 +253,11 @@ impl Executor {
     /// cannot notice work piling up elsewhere by itself.)
     pub(crate) fn wake_thief(&self, cpu: usize) {
         let others = self.idle_mask.load(Ordering::Relaxed) & !1u64.checked_shl(cpu as u32).unwrap_or(0);
-        if others == 0 || !self.steal_policy().wake_thieves() || self.stealable(cpu) == 0 {
+        if others == 0
+            || !self.wake_thieves.load(Ordering::Relaxed)
+            || !self.steal_policy().wake_thieves()
+            || self.stealable(cpu) == 0
+        {
             return;
         }
         self.kick(others.trailing_zeros() as usize);
@@ -303,6 +325,7 @@ impl Executor {
             // (Release) publishes the new home to whoever pops it, and later wakers read
             // it after an Acquire of the state the next poll released.
             task.header().home.store(to, Ordering::Relaxed);
+            self.trace(crate::trace::class::STEAL, || crate::Event::Migrate { task: task.header().id, from, to });
             self.cpus[to].queues.push(task);
             moved += 1;
         }
@@ -319,16 +342,57 @@ impl Executor {
 
     /// Replace the steal policy (default [`StealHalf`]). Takes effect at the next steal.
     pub fn set_steal_policy(&self, p: &'static dyn StealPolicy) {
-        // Leaks one pointer-sized box per call: policies change a handful of times per boot.
-        let boxed: *mut &'static dyn StealPolicy = Box::into_raw(Box::new(p));
-        // Release: the box's contents are visible to the loop's Acquire load.
-        self.policy.store(boxed, Ordering::Release);
+        self.steal_policy.set(p);
     }
 
     pub(crate) fn steal_policy(&self) -> &'static dyn StealPolicy {
-        // SAFETY: the pointer is either `&DEFAULT_POLICY` or a leaked box, never freed.
-        // Acquire pairs with the Release in `set_steal_policy`.
-        unsafe { *self.policy.load(Ordering::Acquire) }
+        self.steal_policy.get()
+    }
+
+    /// Replace the idle policy (default [`Halt`](crate::idle::Halt)). Takes effect at each
+    /// CPU's next idle period; adaptive state already learnt is kept.
+    pub fn set_idle_policy(&self, p: &'static dyn IdlePolicy) {
+        self.idle_policy.set(p);
+    }
+
+    pub(crate) fn idle_policy(&self) -> &'static dyn IdlePolicy {
+        self.idle_policy.get()
+    }
+
+    /// Whether busy CPUs notify halted ones to come and steal (default true; a steal
+    /// policy that never steals turns it off regardless).
+    pub fn set_wake_thieves(&self, on: bool) {
+        self.wake_thieves.store(on, Ordering::Relaxed);
+    }
+
+    /// Timer precision: arm each CPU's timer `d` early and spin to the deadline, so that a
+    /// timer wake does not pay the interrupt's (or a host's) lateness. Zero turns it off.
+    pub fn set_timer_spin(&self, d: core::time::Duration) {
+        self.timer_spin.store(self.duration_to_ticks(d), Ordering::Relaxed);
+    }
+
+    pub(crate) fn timer_spin_ticks(&self) -> u64 {
+        self.timer_spin.load(Ordering::Relaxed)
+    }
+
+    /// Platform ticks per microsecond (at least 1).
+    pub(crate) fn ticks_per_us(&self) -> u64 {
+        (self.platform.ticks_per_second() / 1_000_000).max(1)
+    }
+
+    /// The name of the task being polled on the calling CPU, if any: for an interrupt
+    /// handler (a watchdog's NMI) that stopped a poll and wants to say whose it was.
+    pub fn current_task_name_here(&self) -> Option<&'static str> {
+        let pc = self.cpus.get(self.platform.cpu_id())?;
+        if pc.current.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let p = pc.current_name.load(Ordering::Relaxed);
+        // SAFETY: `current` is non-zero, and we run on the CPU that set it, so we are
+        // inside that poll (or an interrupt of it, or just after it): the loop stores
+        // the name before `current` and clears `current` before it drops its reference,
+        // so the header is alive; `p` points at its `name`, never null once set.
+        (!p.is_null()).then(|| unsafe { *p })
     }
 
     /// The task being polled on `cpu`, if any.

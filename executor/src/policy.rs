@@ -1,7 +1,32 @@
 //! Steal policies: what an idle CPU does before it halts. Swap with
 //! [`Executor::set_steal_policy`]; write your own by implementing [`StealPolicy`].
 
+use core::sync::atomic::{AtomicPtr, Ordering};
+
 use crate::executor::Executor;
+
+/// A swappable `&'static dyn` policy, read with one atomic load on the loop's paths.
+/// (`&'static dyn P` is a fat pointer; the slot holds a thin pointer to a leaked one.)
+pub(crate) struct PolicySlot<P: ?Sized + 'static>(AtomicPtr<&'static P>);
+
+impl<P: ?Sized + 'static> PolicySlot<P> {
+    pub(crate) const fn new(default: &'static &'static P) -> Self {
+        PolicySlot(AtomicPtr::new(default as *const _ as *mut _))
+    }
+
+    pub(crate) fn get(&self) -> &'static P {
+        // SAFETY: the pointer is either the `'static` default or a leaked box, never
+        // freed. Acquire pairs with the Release in `set`.
+        unsafe { *self.0.load(Ordering::Acquire) }
+    }
+
+    pub(crate) fn set(&self, p: &'static P) {
+        // Leaks one pointer-sized box per call: policies change a handful of times per boot.
+        let boxed: *mut &'static P = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(p));
+        // Release: the box's contents are visible to `get`'s Acquire load.
+        self.0.store(boxed, Ordering::Release);
+    }
+}
 
 /// Decides what an idle CPU steals. Called by `thief`'s own loop when its queues are empty,
 /// before it idles. Move tasks with [`Executor::migrate`]`(victim, thief, n)` and return

@@ -2,13 +2,15 @@
 //! Also `block_on`, and what happens to a task after its poll.
 
 use alloc::sync::Arc;
+use core::cell::Cell;
 use core::future::Future;
 use core::pin::pin;
 use core::sync::atomic::{fence, AtomicBool, Ordering};
 use core::task::{Context, Poll};
 
 use crate::executor::Executor;
-use crate::stats::bump_local;
+use crate::idle::IdleOutcome;
+use crate::stats::{add_local, bump_local};
 use crate::task::{TaskRef, CANCELLED, COMPLETE, HANDLE, RUNNING, SCHEDULED};
 use crate::waker::{block_on_waker, borrowed_waker, BlockOnSignal};
 
@@ -82,6 +84,7 @@ impl Executor {
         let n = pc.timers.fire(self.now());
         if n > 0 {
             pc.stats.local.timers_fired.fetch_add(n as u64, Ordering::Relaxed);
+            self.trace(crate::trace::class::TIMER, || crate::Event::TimersFired { count: n });
         }
         n
     }
@@ -92,6 +95,7 @@ impl Executor {
             return false;
         }
         bump_local(&self.cpus[cpu].stats.local.steals);
+        self.trace(crate::trace::class::STEAL, || crate::Event::Steal);
         true
     }
 
@@ -101,24 +105,76 @@ impl Executor {
         !pc.queues.is_empty() || pc.timers.next_deadline().is_some_and(|d| self.now() >= d)
     }
 
-    /// Program the timer, announce `sleeping`, and let the platform halt if, with
-    /// interrupts off, there is still no work and `keep_going()` holds.
+    /// Idle `cpu`. First poll: spin for the idle policy's window (and, with a timer spin,
+    /// up to a deadline that close), checking for work. Then halt: program the timer,
+    /// announce `sleeping`, and let the platform halt if, with interrupts off, there is
+    /// still no work and `keep_going()` holds. Polling leaves `sleeping` clear, so wakes
+    /// that land meanwhile send no IPI; the halt keeps the lost-wake-up-free protocol.
     fn idle(&self, cpu: usize, keep_going: &dyn Fn() -> bool) {
         let pc = &self.cpus[cpu];
-        let next = pc.timers.next_deadline();
+        let local = &pc.stats.local;
+        bump_local(&local.idles);
+        let policy = self.idle_policy();
+        let tpu = self.ticks_per_us();
+        let spin = self.timer_spin_ticks();
+        let start = self.now();
+        let mut until = start.saturating_add(policy.window(&pc.idle_state, tpu));
+        if let Some(d) = pc.timers.next_deadline().filter(|d| d.saturating_sub(start) <= spin) {
+            until = until.max(d);
+        }
+        let mut now = start;
+        if until > start {
+            self.trace(crate::trace::class::IDLE, || crate::Event::IdlePollBegin);
+            loop {
+                if !keep_going() {
+                    add_local(&local.poll_ticks, now - start);
+                    self.trace(crate::trace::class::IDLE, || crate::Event::IdlePollEnd);
+                    return;
+                }
+                if self.has_work(cpu) {
+                    add_local(&local.poll_ticks, now - start);
+                    self.trace(crate::trace::class::IDLE, || crate::Event::IdlePollEnd);
+                    bump_local(&local.poll_hits);
+                    policy.record(&pc.idle_state, tpu, IdleOutcome::PollHit { waited: now - start });
+                    return;
+                }
+                if now >= until {
+                    break;
+                }
+                core::hint::spin_loop();
+                now = self.now();
+            }
+            add_local(&local.poll_ticks, now - start);
+            self.trace(crate::trace::class::IDLE, || crate::Event::IdlePollEnd);
+        }
+        let polled = now - start;
+
+        // The timer fires `spin` early; the poll above spins the rest of the way.
+        let next = pc.timers.next_deadline().map(|d| d.saturating_sub(spin));
         if next.unwrap_or(u64::MAX) != pc.programmed.load(Ordering::Relaxed) {
             pc.programmed.store(next.unwrap_or(u64::MAX), Ordering::Relaxed);
             self.platform().set_deadline(cpu, next);
         }
-        bump_local(&pc.stats.local.idles);
         let bit = 1u64.checked_shl(cpu as u32).unwrap_or(0);
         self.idle_mask.fetch_or(bit, Ordering::Relaxed);
         pc.sleeping.store(true, Ordering::Relaxed);
         // SeqCst fence: the idler's half of the Dekker pairing described at `kick`.
         fence(Ordering::SeqCst);
-        self.platform().idle(cpu, &|| keep_going() && !self.has_work(cpu));
+        let halted = Cell::new(false);
+        let halt_start = self.now();
+        self.platform().idle(cpu, &|| {
+            let h = keep_going() && !self.has_work(cpu);
+            halted.set(h);
+            h
+        });
         pc.sleeping.store(false, Ordering::Relaxed);
         self.idle_mask.fetch_and(!bit, Ordering::Relaxed);
+        if halted.get() {
+            let t = self.now().saturating_sub(halt_start);
+            bump_local(&local.halts);
+            add_local(&local.halt_ticks, t);
+            policy.record(&pc.idle_state, tpu, IdleOutcome::Halted { polled, halted: t });
+        }
     }
 
     /// Poll one task popped from `cpu`'s queue (we own its queue reference).
@@ -139,12 +195,15 @@ impl Executor {
             pc.stats.wake_latency.record_local(self.now().saturating_sub(stamp));
         }
         hdr.running_on.store(cpu, Ordering::Relaxed);
+        pc.current_name.store(&hdr.name as *const &'static str as *mut _, Ordering::Relaxed);
         pc.current.store(hdr.id.0, Ordering::Relaxed);
         // SAFETY: `task` keeps its reference for the whole poll.
         let waker = unsafe { borrowed_waker(&task) };
         let mut cx = Context::from_waker(&waker);
+        self.trace(crate::trace::class::POLL, || crate::Event::PollBegin { task: hdr.id, name: hdr.name });
         // SAFETY: we hold RUNNING, so nobody else touches the stage.
         let res = unsafe { (hdr.vtable.poll)(task.as_ptr(), &mut cx) };
+        self.trace(crate::trace::class::POLL, || crate::Event::PollEnd { task: hdr.id, ready: res.is_ready() });
         pc.current.store(0, Ordering::Relaxed);
         bump_local(&pc.stats.local.polls);
         match res {

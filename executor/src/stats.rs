@@ -24,6 +24,12 @@ pub(crate) struct LocalCounters {
     pub steals: AtomicU64,
     pub timers_fired: AtomicU64,
     pub idles: AtomicU64,
+    /// Idle periods that ended in a halt, and the ticks spent halted.
+    pub halts: AtomicU64,
+    pub halt_ticks: AtomicU64,
+    /// Ticks spent polling while idle, and polls that found work before their window ended.
+    pub poll_ticks: AtomicU64,
+    pub poll_hits: AtomicU64,
 }
 
 /// Counters any CPU may bump (wakes and hand-overs to this CPU), with `bump`.
@@ -46,7 +52,12 @@ pub(crate) fn bump(c: &AtomicU64) {
 /// instruction. (In the kernel an interrupt on the same CPU that bumps the same counter
 /// between the two may lose one count; these are statistics.)
 pub(crate) fn bump_local(c: &AtomicU64) {
-    c.store(c.load(Relaxed).wrapping_add(1), Relaxed);
+    add_local(c, 1);
+}
+
+/// Add `n` to a counter that only the calling CPU writes (see `bump_local`).
+pub(crate) fn add_local(c: &AtomicU64, n: u64) {
+    c.store(c.load(Relaxed).wrapping_add(n), Relaxed);
 }
 
 /// A CPU's instrumentation.
@@ -110,8 +121,17 @@ pub struct CpuStats {
     pub cancelled: u64,
     /// Timers that expired and woke their task on this CPU.
     pub timers_fired: u64,
-    /// Times this CPU called `Platform::idle`.
+    /// Idle periods: times this CPU found nothing to run and entered `idle`.
     pub idles: u64,
+    /// Idle periods that ended in a halt (`Platform::idle` was allowed to halt).
+    pub halts: u64,
+    /// Platform ticks spent halted.
+    pub halt_ticks: u64,
+    /// Platform ticks spent polling before halting (the idle policy's cost in CPU time).
+    pub poll_ticks: u64,
+    /// Idle periods in which work (a wake, a timer) arrived while polling: each saved a
+    /// halt and, for a remote wake, an IPI.
+    pub poll_hits: u64,
     /// Approximate run-queue length at the time of the snapshot.
     pub queued: usize,
     /// Wake latency: from the `wake()` that scheduled a task to the start of its next poll,
@@ -136,6 +156,10 @@ impl Stats {
             cancelled: l.cancelled.load(Relaxed),
             timers_fired: l.timers_fired.load(Relaxed),
             idles: l.idles.load(Relaxed),
+            halts: l.halts.load(Relaxed),
+            halt_ticks: l.halt_ticks.load(Relaxed),
+            poll_ticks: l.poll_ticks.load(Relaxed),
+            poll_hits: l.poll_hits.load(Relaxed),
             queued,
             wake_latency: LatencySummary::of(&self.wake_latency),
         }

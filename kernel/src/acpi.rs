@@ -89,8 +89,7 @@ fn find_soft_off(tables: &AcpiTables<AcpiMapper>) -> Result<SoftOff, &'static st
         _ => None,
     };
     let dsdt = tables.dsdt().map_err(|_| "no DSDT")?;
-    crate::mm::firmware::ensure_mapped(dsdt.address as u64, dsdt.length as u64)?;
-    let aml = crate::mm::phys::bytes(dsdt.address as u64, dsdt.length as usize);
+    let aml = crate::mm::firmware::table_bytes(dsdt.address as u64, dsdt.length as u64)?;
     let types = kcore::s5::find(aml).ok_or("no _S5 package in the DSDT")?;
     Ok(SoftOff { pm1a, pm1b, types })
 }

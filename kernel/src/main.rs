@@ -6,40 +6,53 @@
 //! itself a task that enters ring 3 and comes back when the thread traps.
 //!
 //! Principles:
-//! - **Safe above the fence.** `unsafe` lives in `arch/` (CPU, traps, entry) and `mm/`
-//!   (physical memory, page tables, heap); every block states its invariant. The rest
-//!   of the kernel is safe Rust over those primitives (`#![deny(unsafe_code)]`).
+//! - **Safe above the fence.** `unsafe` lives in the HAL crate (`kernel/hal`: CPU,
+//!   traps, the PVH entry, physical frames, page tables, heap); every block states its
+//!   invariant, and no safe HAL function hands out raw power (an arbitrary physical
+//!   address, port or frame free). This crate is safe Rust over it
+//!   (`#![forbid(unsafe_code)]`). Calls go down only: docs/architecture.md draws the
+//!   layers.
 //! - **Logic that needs no hardware is host-tested.** Command line, IPC queues, ELF
 //!   checks, initrd, user-range checks live in `kcore`; the executor is its own crate.
 //! - **Bad input is an error, never a crash.** Loader data, the command line, ELF files
 //!   and syscall arguments are checked; failures are reported in words.
 //! - **Measure, don't guess.** Counters and wake-latency histograms are always on.
 //!
-//! Boot: `arch/entry.rs` (PVH) or `boot/limine.rs` build a `BootInfo` and call `kmain`.
+//! Boot: the HAL's entries (`hal::arch::entry` for PVH, `hal::boot::limine`) build a
+//! `BootInfo` and call `kmain` through the `hal::Entry` registered below.
 
 #![no_std]
 #![no_main]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 
 mod acpi;
-#[allow(unsafe_code)]
-mod arch;
+use hal::arch;
 mod bench;
-mod boot;
+/// Boot protocols: `BootInfo` and both entries (PVH, Limine) are the HAL's
+/// (`hal::boot`, `hal::arch::entry`).
+use hal::boot;
 mod console;
 mod ktest;
-#[allow(unsafe_code)]
-mod mm;
-mod metrics;
+/// Memory management is the HAL's (`hal::mm`); its in-kernel tests are here.
+mod mm {
+    pub use hal::mm::*;
+    pub mod tests;
+}
+use hal::metrics;
 mod ipc;
 mod panic;
 mod proc;
+mod report;
 mod sched;
 mod smp;
 mod symbols;
-mod sync;
+/// Locks are the HAL's (`hal::sync`: the memory code needs them); their tests are here.
+mod sync {
+    pub use hal::sync::*;
+    pub mod tests;
+}
 
 use boot::BootInfo;
 use kcore::cmdline::{Cmdline, LogLevel, Mode};
@@ -59,12 +72,15 @@ static CMDLINE: spin::Once<Cmdline> = spin::Once::new();
 /// How AP bring-up went at boot (kept for `bench=ap_bringup`).
 pub static AP_REPORT: spin::Once<smp::ap::Report> = spin::Once::new();
 
-/// Prints a fatal boot error and stops (exits QEMU with failure when under test).
-pub fn fatal(args: core::fmt::Arguments) -> ! {
-    kprintln!("FATAL: {args}");
-    kprintln!("the kernel cannot continue; halting");
-    arch::qemu::exit(arch::qemu::ExitCode::Failure)
+// The HAL's boot entries call up into the kernel only through this.
+hal::entry!(hal::Entry { early_console: console::serial::init, println: print_line, main: kmain, fatal });
+
+/// One line on the console, for the HAL's boot-time notes.
+fn print_line(args: core::fmt::Arguments) {
+    kprintln!("{args}");
 }
+
+pub use console::fatal;
 
 /// Common entry for both boot paths, on the loader's stack and page tables.
 pub fn kmain(info: BootInfo) -> ! {
@@ -74,20 +90,8 @@ pub fn kmain(info: BootInfo) -> ! {
         Err(e) => fatal(format_args!("{e}")),
     };
     FEATURES.call_once(|| features);
-    let [_, _, rw] = mm::paging::kernel_sections();
-    let image_end = info.kernel_phys + (rw.1 - info.kernel_virt);
-    let mut reserved = [(info.kernel_phys, image_end), (0, 0)];
-    if let Some((s, len)) = info.initrd {
-        reserved[1] = (s, s.saturating_add(len));
-    }
-    if let Err(e) = mm::frame::init(&info, &reserved) {
+    if let Err(e) = mm::init(&info) {
         fatal(format_args!("memory: {e}"));
-    }
-    if let Err(e) = mm::paging::init_kernel(&info) {
-        fatal(format_args!("paging: {e}"));
-    }
-    if let Err(e) = mm::heap::init() {
-        fatal(format_args!("heap: {e}"));
     }
     let stack = |what: &str| match mm::stack::alloc(16) {
         Some(s) => s,
@@ -95,14 +99,14 @@ pub fn kmain(info: BootInfo) -> ! {
     };
     let kstack = stack("boot");
     let rsp0_slot = arch::gdt::init_cpu(arch::gdt::CpuStacks {
-        trap_top: stack("trap").top,
-        double_fault_top: stack("double-fault").top,
-        nmi_top: stack("NMI").top,
+        trap: stack("trap"),
+        double_fault: stack("double-fault"),
+        nmi: stack("NMI"),
     });
     arch::percpu::init(0, 0);
     arch::user::init_cpu(rsp0_slot);
     BOOT.call_once(|| info);
-    arch::switch_stack(kstack.top, kmain_on_stack, 0)
+    arch::switch_stack(&kstack, kmain_on_stack, 0)
 }
 
 /// Boot continues here on a guarded kernel stack with the kernel's own page tables.
@@ -120,6 +124,12 @@ extern "C" fn kmain_on_stack(_: u64) -> ! {
     log::info!("TSC {}.{:03} MHz (calibrated against the PIT)", hz / 1_000_000, (hz / 1000) % 1000);
     smp::init_bsp(info.rsdp, FEATURES.get().expect("features detected"));
     sched::init(smp::count());
+    sched::tunables::apply(cmd.tunables);
+    log::info!("tunables: {}", sched::tunables::describe());
+    if !cmd.trace.is_empty() {
+        sched::trace::enable(cmd.trace);
+        log::info!("scheduler trace on: {} ({} records per CPU, dumped at the end)", cmd.trace, sched::trace::CAPACITY);
+    }
     console::serial::init_input();
     // Every vector the hardware may raise now has a handler: interrupts on for good
     // (AP bring-up needs them, e.g. for the trampoline's TLB shootdown).
@@ -143,7 +153,7 @@ extern "C" fn kmain_on_stack(_: u64) -> ! {
             Err(e) => log::warn!("{e}"),
         }
     }
-    match info.initrd.map(|(pa, len)| (len, kcore::initrd::Initrd::parse(mm::phys::bytes(pa, len as usize)))) {
+    match mm::phys::initrd().map(|b| (b.len(), kcore::initrd::Initrd::parse(b))) {
         Some((len, Ok(rd))) => {
             let syms = rd.find("kernel.sym").map_or(0, symbols::load);
             log::info!("initrd: {} files, {} KiB; {syms} kernel symbols", rd.entries().len(), len / 1024);
@@ -153,6 +163,9 @@ extern "C" fn kmain_on_stack(_: u64) -> ! {
         None => log::warn!("no initrd: /init and the ring-3 programs are unavailable (pass one with -initrd)"),
     }
     banner(info);
+    if !matches!(cmd.mode, Mode::Bench { .. }) {
+        sched::watchdog::start();
+    }
     match &cmd.mode {
         Mode::Test { filter } => ktest::run(filter.as_deref()),
         Mode::Bench { name } => bench::run(name),

@@ -11,7 +11,7 @@ static PANICKING: AtomicBool = AtomicBool::new(false);
 fn panic(info: &core::panic::PanicInfo) -> ! {
     arch::irq::disable();
     if PANICKING.swap(true, Ordering::SeqCst) {
-        arch::console_emergency("\nnested panic; halting\n");
+        crate::console::serial::write_unlocked("\nnested panic; halting\n");
         arch::qemu::exit(arch::qemu::ExitCode::Failure);
     }
     let mut out = PanicWriter;
@@ -30,8 +30,9 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     arch::qemu::exit(arch::qemu::ExitCode::Failure)
 }
 
-/// Writes to serial without the lock if another context holds it.
-struct PanicWriter;
+/// Writes to serial without the lock if another context holds it (also used by
+/// the watchdog's NMI report).
+pub struct PanicWriter;
 
 impl Write for PanicWriter {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {

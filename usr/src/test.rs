@@ -17,6 +17,16 @@ pub fn failures() -> u32 {
     FAILURES.load(Ordering::Relaxed)
 }
 
+/// Exit code of a test program that could not run here (e.g. it needs two CPUs).
+/// The kernel's test runner reports it as skipped, not passed.
+pub const SKIPPED: i32 = 77;
+
+/// Prints `NAME: skipped (why)` and returns [`SKIPPED`] as the exit code.
+pub fn skip(name: &str, why: &str) -> i32 {
+    crate::println!("{name}: skipped ({why})");
+    SKIPPED
+}
+
 /// Prints `NAME: ok` or `NAME: FAILED (n)` and returns the exit code.
 pub fn finish(name: &str) -> i32 {
     match failures() {

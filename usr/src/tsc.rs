@@ -14,19 +14,6 @@ pub fn rdtsc() -> u64 {
     ((hi as u64) << 32) | lo as u64
 }
 
-/// `min/p50/p99/max` of `samples` (sorted in place); all zero if empty.
-/// Percentiles are nearest-rank: the smallest sample with at least p% of the
-/// samples at or below it.
-pub fn summarize(samples: &mut [u64]) -> [u64; 4] {
-    if samples.is_empty() {
-        return [0; 4];
-    }
-    samples.sort_unstable();
-    let n = samples.len();
-    let at = |p: usize| samples[(p * n).div_ceil(100).clamp(1, n) - 1];
-    [samples[0], at(50), at(99), samples[n - 1]]
-}
-
 /// Most values on one `BSAMPLES` line.
 pub const SAMPLES_PER_LINE: usize = 64;
 
@@ -47,10 +34,15 @@ impl core::fmt::Write for Line {
     }
 }
 
-/// Prints `samples` as raw-sample lines, at most [`SAMPLES_PER_LINE`] each:
-/// `BSAMPLES name=.. unit=.. v v v ...`. Call before sorting them.
+/// Prints `samples` (in measurement order) as raw-sample lines, at most
+/// [`SAMPLES_PER_LINE`] each: `BSAMPLES name=.. unit=.. v v v ...`. Programs print
+/// nothing else about their samples: the runner computes every statistic.
 pub fn print_samples(name: &str, unit: &str, samples: &[u64]) {
     use core::fmt::Write;
+    if TABLE_MODE.load(core::sync::atomic::Ordering::Relaxed) {
+        print_row(name, unit, samples);
+        return;
+    }
     for chunk in samples.chunks(SAMPLES_PER_LINE) {
         let mut line = Line { buf: [0; 2048], len: 0 };
         let _ = write!(line, "BSAMPLES name={name} unit={unit}");
@@ -62,38 +54,48 @@ pub fn print_samples(name: &str, unit: &str, samples: &[u64]) {
     }
 }
 
+/// [`print_samples`] in TSC cycles: `BSAMPLES name=.. unit=cycles v v ...`.
+pub fn report(name: &str, samples: &[u64]) {
+    print_samples(name, "cycles", samples);
+}
+
 static TABLE_MODE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
 /// Reports become one row of the shell's `bench` table (see [`TABLE_HEADER`])
-/// instead of machine-readable lines; set at start-up when the program was
-/// given `--table`.
+/// instead of `BSAMPLES` lines; set at start-up when the program was given
+/// `--table`.
 pub fn set_table_mode(on: bool) {
     TABLE_MODE.store(on, core::sync::atomic::Ordering::Relaxed);
 }
 
-/// The header of the table rows printed in table mode.
+/// The header of the rows printed in table mode.
 pub const TABLE_HEADER: &str = "benchmark               unit          min        p50        p99        max        n";
 
-/// Prints the raw samples ([`print_samples`]) and then one summary line:
-/// `BENCH name=.. unit=.. min=.. p50=.. p99=.. max=.. n=..` (sorts `samples`).
-/// In table mode ([`set_table_mode`]) prints only a table row.
-pub fn report_unit(name: &str, unit: &str, samples: &mut [u64]) {
-    if TABLE_MODE.load(core::sync::atomic::Ordering::Relaxed) {
-        let [min, p50, p99, max] = summarize(samples);
-        crate::println!("{name:<23} {unit:<7} {min:>10} {p50:>10} {p99:>10} {max:>10} {:>8}", samples.len());
-        return;
+/// The nearest-rank `p`th percentile of `samples` (the smallest sample with at
+/// least p% of the samples at or below it), without sorting them: a binary
+/// search over values, counting at each step (64 passes at most).
+pub fn percentile(samples: &[u64], p: u64) -> u64 {
+    let n = samples.len() as u64;
+    if n == 0 {
+        return 0;
     }
-    print_samples(name, unit, samples);
-    let [min, p50, p99, max] = summarize(samples);
-    crate::println!(
-        "BENCH name={name} unit={unit} min={min} p50={p50} p99={p99} max={max} n={}",
-        samples.len()
-    );
+    let rank = (p.min(100) * n).div_ceil(100).max(1);
+    let (mut lo, mut hi) = (0u64, u64::MAX);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if samples.iter().filter(|&&v| v <= mid).count() as u64 >= rank {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
 }
 
-/// [`report_unit`] in TSC cycles:
-/// `BSAMPLES name=.. unit=cycles ...` lines, then
-/// `BENCH name=.. unit=cycles min=.. p50=.. p99=.. max=.. n=..`.
-pub fn report(name: &str, samples: &mut [u64]) {
-    report_unit(name, "cycles", samples);
+/// One row of the shell's table: `name unit min p50 p99 max n`.
+fn print_row(name: &str, unit: &str, samples: &[u64]) {
+    let min = samples.iter().copied().min().unwrap_or(0);
+    let max = samples.iter().copied().max().unwrap_or(0);
+    let (p50, p99) = (percentile(samples, 50), percentile(samples, 99));
+    crate::println!("{name:<23} {unit:<7} {min:>10} {p50:>10} {p99:>10} {max:>10} {:>8}", samples.len());
 }

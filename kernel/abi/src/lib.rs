@@ -110,8 +110,13 @@ pub mod nr {
     /// input; 0 = none (Ctrl-C is an ordinary byte). `SRCH` for a pid that
     /// is not a live process. The shell sets it for each foreground job.
     pub const SET_FOREGROUND: u64 = 22;
+    /// `test_exit(status) -> !`: ends the kernel's test run with `status`
+    /// (0 = passed), for a ring-3 program that drives a test run
+    /// (`test=user:PROGRAM,ARG...`). `PERM` in any other mode, including
+    /// the ordinary `test` runs, where ring-3 test programs just exit.
+    pub const TEST_EXIT: u64 = 23;
     /// Number of system calls; any number `>= NR_SYSCALLS` returns `NOSYS`.
-    pub const NR_SYSCALLS: u64 = 23;
+    pub const NR_SYSCALLS: u64 = 24;
 
     /// The name of a system call, for traces and statistics.
     pub const fn name(nr: u64) -> &'static str {
@@ -139,6 +144,7 @@ pub mod nr {
             POWEROFF => "poweroff",
             INITRD_LIST => "initrd_list",
             SET_FOREGROUND => "set_foreground",
+            TEST_EXIT => "test_exit",
             _ => "unknown",
         }
     }
@@ -149,7 +155,7 @@ pub mod nr {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum Errno {
-    /// Not permitted (killing init).
+    /// Not permitted (killing init; `test_exit` outside a ring-3-driven test run).
     PERM = 1,
     /// No such file (exec of a path not in the initrd).
     NOENT = 2,
@@ -566,7 +572,7 @@ mod tests {
         assert_eq!(Errno::from_ret(0), Ok(0));
         assert_eq!(Errno::from_ret(isize::MAX), Ok(isize::MAX as usize));
         assert_eq!(Errno::from_ret(-1), Err(Errno::PERM));
-        assert_eq!(Errno::from_ret(-5), Err(Errno::INVAL));
+        assert_eq!(Errno::from_ret(-5), Err(Errno::INVAL)); // EIO: not in this ABI
         assert_eq!(Errno::from_ret(isize::MIN), Err(Errno::INVAL));
         assert_eq!(Errno::from_code(0), None);
         assert_eq!(Errno::from_code(i64::MIN), None);

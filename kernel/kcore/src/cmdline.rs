@@ -1,5 +1,7 @@
-//! Kernel command-line parsing: mode (`run`, `test[=filter]`, `bench=name`)
-//! and log level (`log=level`).
+//! Kernel command-line parsing: mode (`run`, `test[=filter]`, `bench=name`),
+//! log level (`log=level`), scheduler trace classes (`trace=...`, see [`crate::trace`])
+//! and the scheduler's tunables (`steal=half`, `idle=poll:50`,
+//! ...: see [`crate::tunables`]).
 //!
 //! The command line comes from the boot loader as raw bytes and may be
 //! anything: parsing never fails. Whatever cannot be used is reported as a
@@ -10,6 +12,8 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
+
+use crate::tunables::Tunables;
 
 /// What the kernel does after boot.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,6 +97,10 @@ pub struct Cmdline {
     pub mode: Mode,
     /// Log verbosity.
     pub log: LogLevel,
+    /// Scheduler tunables (defaults where not given or not valid).
+    pub tunables: Tunables,
+    /// Scheduler trace classes (`trace=all`, `trace=poll,wake,...`; off by default).
+    pub trace: crate::trace::Classes,
     /// Problems found while parsing, one human-readable line each.
     pub warnings: Vec<String>,
 }
@@ -102,6 +110,8 @@ impl Default for Cmdline {
         Cmdline {
             mode: Mode::Run,
             log: LogLevel::Info,
+            tunables: Tunables::default(),
+            trace: crate::trace::Classes::default(),
             warnings: Vec::new(),
         }
     }
@@ -158,6 +168,12 @@ impl Cmdline {
             Some((k, v)) => (k, Some(v)),
             None => (token, None),
         };
+        if let (true, Some(v)) = (Tunables::is_key(key), value) {
+            return self.tunables.set(key, v).err().map(|e| {
+                let default = Tunables::default().get(key).unwrap_or_default();
+                format!("{e}; using {key}={default}")
+            });
+        }
         let new_mode = match (key, value) {
             ("run", None) => Mode::Run,
             ("test", None) => Mode::Test { filter: None },
@@ -185,6 +201,11 @@ impl Cmdline {
                         Some(format!("bad log level '{}', using info", quote(v)))
                     }
                 };
+            }
+            ("trace", Some(v)) => {
+                let (classes, warning) = crate::trace::Classes::parse(v);
+                self.trace = classes;
+                return warning;
             }
             _ => return Some(format!("ignored unknown option '{}'", quote(token))),
         };
@@ -288,6 +309,17 @@ mod tests {
     }
 
     #[test]
+    fn trace_classes() {
+        use crate::trace::{Classes, ALL, IPI, POLL};
+        assert_eq!(p("bench=x").trace, Classes(0));
+        assert_eq!(p("bench=x trace=all").trace, Classes(ALL));
+        let c = p("trace=poll,ipi,nope");
+        assert_eq!(c.trace, Classes(POLL | IPI));
+        assert_eq!(c.warnings.len(), 1);
+        assert!(c.warnings[0].contains("nope"));
+    }
+
+    #[test]
     fn warnings() {
         let c = p("foo test  bar=1");
         assert_eq!(c.mode, Mode::Test { filter: None });
@@ -310,6 +342,25 @@ mod tests {
         assert_eq!(
             c.warnings,
             vec!["non-UTF-8 command line ignored".to_string()]
+        );
+    }
+
+    #[test]
+    fn tunables() {
+        use crate::tunables::{Idle, Steal};
+        let c = p("bench=all steal=none idle=poll:50 slice_hz=1000");
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.tunables.steal, Steal::None);
+        assert_eq!(c.tunables.idle, Idle::Poll { us: 50 });
+        assert_eq!(c.tunables.slice_hz, 1000);
+        let c = p("idle=poll:0 steal=half steal");
+        assert_eq!(c.tunables, Tunables::default());
+        assert_eq!(
+            c.warnings,
+            vec![
+                "idle: '0' is not a number in 1..=100000; using idle=halt".to_string(),
+                "ignored unknown option 'steal'".to_string()
+            ]
         );
     }
 

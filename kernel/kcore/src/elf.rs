@@ -10,6 +10,11 @@
 //! out to whole pages, no two share a page. The loader can therefore map
 //! each page with exactly one segment's permissions. (The linker script in
 //! `usr/link.ld` page-aligns every segment.)
+//!
+//! The top of user space belongs to the stack: segments must end at or below
+//! [`STACK_RESERVED`], which leaves [`STACK_GUARD_PAGES`] never-mapped pages
+//! between the program and the lowest stack page, so a stack overflow faults
+//! instead of running into program data, and the stack can always be mapped.
 
 use abi::{PAGE_SIZE, USER_BASE, USER_TOP};
 use alloc::vec::Vec;
@@ -26,6 +31,15 @@ pub const MAX_SEGMENTS: usize = 16;
 pub const MAX_PROGRAM_HEADERS: usize = 64;
 /// Largest total memory size of all segments (page-rounded), in bytes.
 pub const MAX_IMAGE_SIZE: u64 = 64 << 20;
+/// One past the top of every program's stack (mapped by the kernel at exec).
+pub const STACK_TOP: u64 = 0x0000_7fff_fff0_0000;
+/// Stack size in pages (64 KiB).
+pub const STACK_PAGES: u64 = 16;
+/// Pages below the stack that are never mapped (the guard gap, 64 KiB).
+pub const STACK_GUARD_PAGES: u64 = 16;
+/// Lowest address of the region kept for the stack and its guard gap
+/// (up to [`USER_TOP`]): every segment ends at or below it.
+pub const STACK_RESERVED: u64 = STACK_TOP - (STACK_PAGES + STACK_GUARD_PAGES) * PAGE_SIZE;
 
 /// Access permissions of a segment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -149,6 +163,12 @@ pub enum ElfError {
         /// Program header index.
         index: usize,
     },
+    /// Program header `index` reaches into the stack or the guard gap below it
+    /// (above [`STACK_RESERVED`]).
+    OverlapsStack {
+        /// Program header index.
+        index: usize,
+    },
     /// Program header `index` is writable and executable.
     WritableAndExecutable {
         /// Program header index.
@@ -198,6 +218,10 @@ impl fmt::Display for ElfError {
             ElfError::OutsideUserSpace { index } => {
                 write!(f, "segment {index}: address range outside user space")
             }
+            ElfError::OverlapsStack { index } => write!(
+                f,
+                "segment {index}: reaches the user stack or its guard gap (above {STACK_RESERVED:#x})"
+            ),
             ElfError::WritableAndExecutable { index } => {
                 write!(f, "segment {index}: writable and executable (W^X)")
             }
@@ -348,6 +372,9 @@ fn check_segment(
     if vaddr < USER_BASE || end > USER_TOP {
         return Err(ElfError::OutsideUserSpace { index });
     }
+    if end > STACK_RESERVED {
+        return Err(ElfError::OverlapsStack { index });
+    }
     if flags.write && flags.exec {
         return Err(ElfError::WritableAndExecutable { index });
     }
@@ -360,5 +387,6 @@ fn check_segment(
     }))
 }
 
+pub mod hostile;
 #[cfg(test)]
 mod tests;

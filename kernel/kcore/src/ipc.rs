@@ -177,7 +177,7 @@ impl PortTable {
     /// Queues a copy of `data` on `port`, or hands it to the oldest waiting
     /// receiver and wakes that receiver. Never blocks.
     pub fn send(&self, port: usize, data: &[u8]) -> Result<(), IpcError> {
-        let lock = self.port(port)?;
+        self.port(port)?;
         if data.len() > MAX_MSG {
             return Err(IpcError::TooBig);
         }
@@ -186,7 +186,16 @@ impl PortTable {
         msg.try_reserve_exact(data.len())
             .map_err(|_| IpcError::NoMemory)?;
         msg.extend_from_slice(data);
+        self.send_message(port, msg)
+    }
 
+    /// [`send`](Self::send) for a message the caller already owns (e.g. copied in from
+    /// user space): no second allocation and copy.
+    pub fn send_message(&self, port: usize, msg: Message) -> Result<(), IpcError> {
+        let lock = self.port(port)?;
+        if msg.len() > MAX_MSG {
+            return Err(IpcError::TooBig);
+        }
         let wake = {
             let mut st = lock.lock();
             if st.queue.len() + st.handed >= PORT_QUEUE {

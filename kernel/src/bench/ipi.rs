@@ -13,6 +13,8 @@
 //! with interrupts enabled, waiting for its handler to run. Under TCG on an
 //! oversubscribed host the two spinning vCPUs are sometimes descheduled mid-sample:
 //! that is the millisecond tail, not the IPI path.
+//!
+//! Operation (`BCOUNTS ops`): one round trip, warm-up included.
 
 use super::{report, spin_ns, BenchResult};
 use crate::arch::cpu::rdtsc;
@@ -98,13 +100,13 @@ pub fn ipi_roundtrip() -> BenchResult {
         }
         (out, lost)
     });
-    let (mut v, lost) = block_on(run);
+    let (v, lost) = block_on(run);
     STOP.store(true, Ordering::Relaxed);
     block_on(spinner);
     RESPONDER.store(usize::MAX, Ordering::Relaxed);
     if lost > 0 {
         return Err(alloc::format!("{lost} IPIs got no answer within {} ms", LOST_NS / 1_000_000));
     }
-    report("ipi_roundtrip", "cycles", &mut v);
-    Ok(())
+    report("ipi_roundtrip", "cycles", &v);
+    Ok((WARMUP + SAMPLES) as u64)
 }

@@ -7,12 +7,16 @@
 //! ```text
 //! BENCHINFO os=mello tsc_hz=<hz> cpus=<online CPUs> accel=<tcg|kvm|...|unknown>
 //! BSAMPLES name=<metric> unit=<unit> v v v ...        (raw kept samples, <= 64 a line)
-//! BENCH name=<metric> unit=<unit> min=.. p50=.. p99=.. max=.. n=..
+//! BCOUNTS name=<bench> ops=<n> ipis=.. halts=.. poll_hits=.. poll_us=.. polls=.. steals=.. timer_irqs=.. wakes=.. remote_wakes=..
 //! BENCHDONE
 //! ```
 //!
-//! Percentiles are nearest-rank over the kept samples (warm-up samples are discarded
-//! before anything is printed). Lines starting with `#` are notes for humans. After
+//! The kernel prints raw samples only (warm-up samples are discarded first); every
+//! statistic is computed by the runner. `BCOUNTS` follows each benchmark that
+//! succeeded: the kernel counters summed over the online CPUs, taken before and after
+//! it ([`Counts`]), and the number of operations it performed (see [`BenchResult`]),
+//! so that the runner can print counts per operation, which do not depend on host
+//! speed. Lines starting with `#` are notes for humans. After
 //! `BENCHDONE` QEMU exits with 33; an unknown name, a benchmark that needs more CPUs
 //! than are online (when asked for by name), or a failed benchmark exits with 35.
 //!
@@ -32,11 +36,75 @@ mod wake;
 use crate::arch::qemu::{exit, ExitCode};
 use crate::arch::{cpu, time};
 use crate::{kprintln, smp};
+use abi::nr;
 use alloc::string::String;
 use core::fmt::Write;
 
-/// What a benchmark returns: `Err` says why it could not measure.
-type BenchResult = Result<(), String>;
+/// Kernel counters summed over the online CPUs: what `BCOUNTS` prints (as the
+/// difference of two snapshots around one benchmark).
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    /// IPIs sent (any vector: RESCHEDULE, TLB shootdown, the benchmarks' own).
+    ipis: u64,
+    /// Idle periods that ended in a halt.
+    halts: u64,
+    /// Idle periods in which polling found work (no halt, no IPI needed).
+    poll_hits: u64,
+    /// Microseconds spent polling while idle (the idle policy's CPU cost).
+    poll_us: u64,
+    /// Task polls.
+    polls: u64,
+    /// Successful steals.
+    steals: u64,
+    /// Local APIC timer interrupts.
+    timer_irqs: u64,
+    /// Wakes that scheduled a task.
+    wakes: u64,
+    /// Of those, wakes issued from another CPU.
+    remote_wakes: u64,
+}
+
+impl Counts {
+    /// Reads every counter now. The one place that knows where they come from.
+    fn now() -> Counts {
+        let exec = crate::sched::exec();
+        let mut c = Counts { timer_irqs: crate::metrics::totals().timer_ticks, ..Counts::default() };
+        for cpu in 0..smp::online() {
+            let s = exec.stats(cpu);
+            c.ipis += crate::metrics::ipis(cpu).0;
+            c.halts += s.halts;
+            c.poll_hits += s.poll_hits;
+            c.poll_us += crate::arch::time::cycles_to_ns(s.poll_ticks) / 1000;
+            c.polls += s.polls;
+            c.steals += s.steals;
+            c.wakes += s.wakes;
+            c.remote_wakes += s.remote_wakes;
+        }
+        c
+    }
+
+    /// The counts from `before` to `self`.
+    fn since(&self, before: &Counts) -> Counts {
+        let d = |a: u64, b: u64| a.wrapping_sub(b);
+        Counts {
+            ipis: d(self.ipis, before.ipis),
+            halts: d(self.halts, before.halts),
+            poll_hits: d(self.poll_hits, before.poll_hits),
+            poll_us: d(self.poll_us, before.poll_us),
+            polls: d(self.polls, before.polls),
+            steals: d(self.steals, before.steals),
+            timer_irqs: d(self.timer_irqs, before.timer_irqs),
+            wakes: d(self.wakes, before.wakes),
+            remote_wakes: d(self.remote_wakes, before.remote_wakes),
+        }
+    }
+}
+
+/// What a benchmark returns: `Ok(ops)`, the operations of the kind one sample measures
+/// that it performed while its counters were read (warm-up and dropped samples
+/// included, so `BCOUNTS` per op is what one operation costs), or `Err`: why it could
+/// not measure. Each benchmark's docs say what its operation is.
+type BenchResult = Result<u64, String>;
 
 /// One benchmark: its name on the command line, the CPUs it needs, its body.
 struct Bench {
@@ -58,20 +126,26 @@ const BENCHES: &[Bench] = &[
     Bench { name: "spawn_rate_4cpu", min_cpus: 4, run: || spawn::spawn_rate(4) },
     Bench { name: "spawn_rate_8cpu", min_cpus: 8, run: || spawn::spawn_rate(8) },
     Bench { name: "ap_bringup", min_cpus: 1, run: ap_bringup },
-    Bench { name: "syscall_getpid", min_cpus: 1, run: || user("/bench_user") },
-    Bench { name: "ipc_pingpong_user", min_cpus: 2, run: || user("/bench_ipc") },
-    Bench { name: "user_ctx_switch", min_cpus: 1, run: || user("/bench_yield") },
-    Bench { name: "sleep_accuracy", min_cpus: 1, run: || user("/bench_sleep") },
+    // Ring 3: one op is one call of the system call named (bench_user also measures
+    // rdtsc_overhead, which makes none; bench_ipc's op is one one-way message).
+    Bench { name: "syscall_getpid", min_cpus: 1, run: || user("/bench_user", nr::GETPID) },
+    Bench { name: "ipc_pingpong_user", min_cpus: 2, run: || user("/bench_ipc", nr::IPC_SEND) },
+    Bench { name: "user_ctx_switch", min_cpus: 1, run: || user("/bench_yield", nr::YIELD) },
+    Bench { name: "sleep_accuracy", min_cpus: 1, run: || user("/bench_sleep", nr::SLEEP) },
 ];
 
 /// A ring-3 benchmark: runs program `path` from the initrd (it prints its own
-/// BSAMPLES/BENCH lines through `write`) and waits for it to exit 0.
-fn user(path: &str) -> BenchResult {
+/// BSAMPLES lines through `write`) and waits for it to exit 0. Its operations are the
+/// calls of system call `op` made meanwhile (the program's count is its own business).
+fn user(path: &str, op: u64) -> BenchResult {
+    let calls_before = crate::metrics::syscall_count(op);
     let pid = crate::proc::spawn(path, &[path.trim_start_matches('/')], None)
         .map_err(|e| alloc::format!("cannot start {path}: {e}"))?;
     let wait = crate::proc::wait(crate::proc::KERNEL_PID, Some(pid));
     match crate::sched::block_on(executor::timeout(wait, core::time::Duration::from_secs(120))) {
-        Ok(Ok((_, status))) if abi::wait::exited(status) == Some(0) => Ok(()),
+        Ok(Ok((_, status))) if abi::wait::exited(status) == Some(0) => {
+            Ok(crate::metrics::syscall_count(op) - calls_before)
+        }
         Ok(Ok((_, status))) => Err(alloc::format!("{path} ended with status {status:#x}")),
         Ok(Err(e)) => Err(alloc::format!("waiting for {path}: {e}")),
         Err(_) => Err(alloc::format!("{path} did not finish within 120 s")),
@@ -81,26 +155,36 @@ fn user(path: &str) -> BenchResult {
 /// Runs benchmark `name` (or all of them) and exits QEMU. Never returns.
 pub fn run(name: &str) -> ! {
     let online = smp::online();
+    // `all`, one name, or a comma-separated list (in the order given).
     let selected: alloc::vec::Vec<&Bench> = if name == "all" {
         BENCHES.iter().collect()
     } else {
-        match BENCHES.iter().find(|b| b.name == name) {
-            Some(b) if b.min_cpus > online => {
-                kprintln!("bench: benchmark '{name}' needs at least {} CPUs, but {online} are online (boot with more, e.g. SMP={})", b.min_cpus, b.min_cpus);
-                exit(ExitCode::Failure)
-            }
-            Some(b) => alloc::vec![b],
-            None => {
-                let mut names = String::from("all");
-                for b in BENCHES {
-                    let _ = write!(names, ", {}", b.name);
+        let mut v = alloc::vec::Vec::new();
+        for n in name.split(',').filter(|n| !n.is_empty()) {
+            match BENCHES.iter().find(|b| b.name == n) {
+                Some(b) if b.min_cpus > online => {
+                    kprintln!("bench: benchmark '{n}' needs at least {} CPUs, but {online} are online (boot with more, e.g. SMP={})", b.min_cpus, b.min_cpus);
+                    exit(ExitCode::Failure)
                 }
-                kprintln!("bench: unknown benchmark '{name}'; valid names: {names}");
-                exit(ExitCode::Failure)
+                Some(b) => v.push(b),
+                None => {
+                    let mut names = String::from("all");
+                    for b in BENCHES {
+                        let _ = write!(names, ", {}", b.name);
+                    }
+                    kprintln!("bench: unknown benchmark '{n}'; valid names: {names} (or a comma-separated list)");
+                    exit(ExitCode::Failure)
+                }
             }
         }
+        v
     };
-    kprintln!("BENCHINFO os=mello tsc_hz={} cpus={online} accel={}", time::tsc_hz(), accel());
+    kprintln!(
+        "BENCHINFO os=mello tsc_hz={} cpus={online} accel={} {}",
+        time::tsc_hz(),
+        accel(),
+        crate::sched::tunables::describe()
+    );
     let mut failed = 0;
     for b in selected {
         if b.min_cpus > online {
@@ -108,14 +192,23 @@ pub fn run(name: &str) -> ! {
             continue;
         }
         let t0 = time::uptime_ns();
+        let before = Counts::now();
         match (b.run)() {
-            Ok(()) => kprintln!("# {}: done in {} ms", b.name, (time::uptime_ns() - t0) / 1_000_000),
+            Ok(ops) => {
+                let c = Counts::now().since(&before);
+                kprintln!(
+                    "BCOUNTS name={} ops={ops} ipis={} halts={} poll_hits={} poll_us={} polls={} steals={} timer_irqs={} wakes={} remote_wakes={}",
+                    b.name, c.ipis, c.halts, c.poll_hits, c.poll_us, c.polls, c.steals, c.timer_irqs, c.wakes, c.remote_wakes
+                );
+                kprintln!("# {}: done in {} ms", b.name, (time::uptime_ns() - t0) / 1_000_000);
+            }
             Err(e) => {
                 failed += 1;
                 kprintln!("bench: {} FAILED: {e}", b.name);
             }
         }
     }
+    crate::sched::trace::dump();
     if failed > 0 {
         kprintln!("bench: {failed} benchmark(s) failed");
         exit(ExitCode::Failure)
@@ -146,55 +239,34 @@ fn accel() -> &'static str {
 /// `ap_bringup`: the wall time of the boot's AP bring-up (`smp::ap::start_all`: from
 /// spawning the per-AP start tasks, each INIT, 10 ms, STARTUP, 200 us, [STARTUP], until
 /// the last AP announced itself online), from the Report kept in `crate::AP_REPORT`. One
-/// sample per boot, in microseconds.
+/// sample per boot, in microseconds. Its operations: the APs started.
 fn ap_bringup() -> BenchResult {
     let Some(r) = crate::AP_REPORT.get() else { return Err("no AP bring-up report was kept".into()) };
     let aps = smp::count() - 1;
     if aps == 0 {
         kprintln!("# ap_bringup: one CPU, no APs to start; no sample");
-        return Ok(());
+        return Ok(0);
     }
     kprintln!("# ap_bringup: {}/{aps} APs started concurrently ({} failed)", r.started, r.failed.len());
     let us = time::cycles_to_ns(r.cycles) / 1000;
-    report("ap_bringup", "us", &mut [us]);
-    Ok(())
+    report("ap_bringup", "us", &[us]);
+    Ok(aps as u64)
 }
 
-/// Nearest-rank percentile `p` (0..=100) of `sorted` (non-empty, ascending).
-fn percentile(sorted: &[u64], p: usize) -> u64 {
-    let rank = (p * sorted.len()).div_ceil(100).max(1);
-    sorted[rank.min(sorted.len()) - 1]
-}
-
-/// Prints `samples` (in measurement order) as `BSAMPLES` lines, then sorts them and
-/// prints the `BENCH` summary line; for cycles also a human note in microseconds.
-/// Print nothing but a note if there are no samples.
-fn report(name: &str, unit: &str, samples: &mut [u64]) {
+/// Prints `samples` (in measurement order) as `BSAMPLES` lines, at most 64 values a
+/// line; the runner computes every statistic. Prints only a note if there are none.
+fn report(name: &str, unit: &str, samples: &[u64]) {
     if samples.is_empty() {
         kprintln!("# {name}: no samples");
         return;
     }
-    // `n=1` metrics (ap_bringup) carry their one value in the BENCH line only.
-    if samples.len() > 1 {
-        for chunk in samples.chunks(64) {
-            let mut line = String::with_capacity(40 + chunk.len() * 8);
-            let _ = write!(line, "BSAMPLES name={name} unit={unit}");
-            for v in chunk {
-                let _ = write!(line, " {v}");
-            }
-            kprintln!("{line}");
+    for chunk in samples.chunks(64) {
+        let mut line = String::with_capacity(40 + chunk.len() * 8);
+        let _ = write!(line, "BSAMPLES name={name} unit={unit}");
+        for v in chunk {
+            let _ = write!(line, " {v}");
         }
-    }
-    samples.sort_unstable();
-    let (min, max) = (samples[0], samples[samples.len() - 1]);
-    let (p50, p99) = (percentile(samples, 50), percentile(samples, 99));
-    kprintln!("BENCH name={name} unit={unit} min={min} p50={p50} p99={p99} max={max} n={}", samples.len());
-    if unit == "cycles" {
-        let us = |c: u64| {
-            let ns = time::cycles_to_ns(c);
-            alloc::format!("{}.{:03}", ns / 1000, ns % 1000)
-        };
-        kprintln!("# {name}: p50 {} us, p99 {} us, max {} us", us(p50), us(p99), us(max));
+        kprintln!("{line}");
     }
 }
 

@@ -7,6 +7,8 @@
 //! completed and been joined. Sample = `TASKS * tsc_hz / (stop - start)` tasks per
 //! second; one sample per trial. Children are pinned so exactly k CPUs do the work
 //! (idle CPUs cannot steal them).
+//!
+//! Operation (`BCOUNTS ops`): one task spawned and joined, warm-up trial included.
 
 use super::{report, BenchResult};
 use crate::arch::cpu::rdtsc;
@@ -55,6 +57,6 @@ pub fn spawn_rate(k: usize) -> BenchResult {
     }
     let name = format!("spawn_rate_{k}cpu");
     crate::kprintln!("# {name}: {TASKS} trivial tasks per trial on CPUs 0..{k}, {TRIALS} trials, tasks per second");
-    report(&name, "ops_per_s", &mut rates);
-    Ok(())
+    report(&name, "ops_per_s", &rates);
+    Ok(((WARMUP_TRIALS + TRIALS) * TASKS) as u64)
 }

@@ -9,14 +9,19 @@
 //! - `wake_same_cpu`: tasks A and B on one CPU bounce a baton. Start: `rdtsc` in A
 //!   just before `wake()` of B's waker. Stop: `rdtsc` at the start of B's next poll. Covers
 //!   the wake (enqueue), the rest of A's poll, the loop and B's dispatch.
-//! - `wake_cross_idle`: A on CPU 0 wakes B on CPU 1 while CPU 1 is halted. Between
-//!   samples A sleeps 100 us so that CPU 1 goes idle and halts. Start/stop as above,
-//!   on two CPUs. Covers the enqueue, the RESCHEDULE IPI, the exit from `hlt`, and the
-//!   dispatch. Only samples whose wake really sent a notification (CPU 1 was idle) are
-//!   kept; the count of the others is printed.
+//! - `wake_cross_idle`: A on CPU 0 wakes B on CPU 1 while CPU 1 is idle. Between
+//!   samples A sleeps 100 us so that CPU 1 runs out of work and idles as the idle policy
+//!   (`idle=` tunable) says: halted (the wake sends a RESCHEDULE IPI and ends the `hlt`)
+//!   or polling (the wake is seen by the poll loop, no IPI). Start/stop as above, on two
+//!   CPUs. Covers the enqueue, the IPI and halt exit or the poll, and the dispatch. Only
+//!   samples whose wake found CPU 1 idle are kept; how many found it halted and how many
+//!   polling is printed, with the count of the others.
 //! - `wake_cross_busy`: the same, but CPU 1 also runs a task that yields in a loop, so
 //!   it never halts and the wake is just a push onto its queue (no IPI). Samples whose
 //!   wake did send a notification (CPU 1 idle after all) are dropped and counted.
+//!
+//! Operation (`BCOUNTS ops`), warm-up included: `timer_wake`, one sleep; the others,
+//! one wake (two per round: the measured pass and the one back).
 
 use super::{quiet_cpu, report, BenchResult, XorShift};
 use crate::arch::cpu::rdtsc;
@@ -78,7 +83,7 @@ impl Baton {
 
 /// `timer_wake`: see the module docs.
 pub fn timer_wake() -> BenchResult {
-    let mut v = block_on(spawn_on(quiet_cpu(), async {
+    let v = block_on(spawn_on(quiet_cpu(), async {
         let mut out = Vec::with_capacity(TIMER_SAMPLES);
         let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
         for i in 0..WARMUP + TIMER_SAMPLES {
@@ -98,8 +103,8 @@ pub fn timer_wake() -> BenchResult {
         }
         out
     }));
-    report("timer_wake", "cycles", &mut v);
-    Ok(())
+    report("timer_wake", "cycles", &v);
+    Ok((WARMUP + TIMER_SAMPLES) as u64)
 }
 
 /// `wake_same_cpu`: see the module docs.
@@ -131,12 +136,12 @@ pub fn wake_same_cpu() -> BenchResult {
         }
     });
     block_on(a);
-    let (mut v, raced) = block_on(b);
+    let (v, raced) = block_on(b);
     if raced > 0 {
         crate::kprintln!("# wake_same_cpu: {raced} rounds found the baton already passed (not samples)");
     }
-    report("wake_same_cpu", "cycles", &mut v);
-    Ok(())
+    report("wake_same_cpu", "cycles", &v);
+    Ok(2 * total as u64)
 }
 
 /// `wake_cross_idle`: see the module docs.
@@ -147,6 +152,17 @@ pub fn wake_cross_idle() -> BenchResult {
 /// `wake_cross_busy`: see the module docs.
 pub fn wake_cross_busy() -> BenchResult {
     cross("wake_cross_busy", true)
+}
+
+/// How a cross-CPU wake found the wakee's CPU.
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Found {
+    /// Halted: the wake sent it a RESCHEDULE IPI.
+    Halted,
+    /// Idle and polling: its poll loop found the task, no IPI.
+    Polling,
+    /// Running something else (neither of the above).
+    Busy,
 }
 
 /// Waker A on CPU 0, wakee B on CPU 1; with `busy`, CPU 1 also runs a yield loop.
@@ -178,30 +194,47 @@ fn cross(name: &str, busy: bool) -> BenchResult {
         out
     });
     let a = spawn_on(waker_cpu, async move {
-        // Whether each wake sent CPU 1 a notification (it had announced it may halt).
-        let mut notified = Vec::with_capacity(total);
+        // How each wake found CPU 1: halted (it was notified) or polling (its poll loop
+        // found the task), or neither (busy).
+        let mut found = Vec::with_capacity(total);
         for _ in 0..total {
             executor::sleep(CROSS_GAP).await;
-            let before = exec().stats(wakee_cpu).notifies_sent;
+            let before = exec().stats(wakee_cpu);
             PING.pass();
             PONG.take().await;
-            notified.push(exec().stats(wakee_cpu).notifies_sent != before);
+            let after = exec().stats(wakee_cpu);
+            found.push(if after.notifies_sent != before.notifies_sent {
+                Found::Halted
+            } else if after.poll_hits != before.poll_hits {
+                Found::Polling
+            } else {
+                Found::Busy
+            });
         }
-        notified
+        found
     });
-    let notified = block_on(a);
+    let found = block_on(a);
     let got = block_on(b);
     STOP.store(true, Ordering::Relaxed);
     let yields = spinner.map(block_on);
     let (mut kept, mut wrong_state, mut raced) = (Vec::with_capacity(CROSS_SAMPLES), 0usize, 0usize);
-    for (s, ipi) in got.iter().zip(&notified).skip(WARMUP) {
+    let (mut halted, mut polling) = (0usize, 0usize);
+    for (s, f) in got.iter().zip(&found).skip(WARMUP) {
         match s {
             None => raced += 1,
-            Some(_) if *ipi == busy => wrong_state += 1,
-            Some(c) => kept.push(*c),
+            Some(_) if (*f == Found::Busy) != busy => wrong_state += 1,
+            Some(c) => {
+                halted += usize::from(*f == Found::Halted);
+                polling += usize::from(*f == Found::Polling);
+                kept.push(*c)
+            }
         }
     }
-    let want = if busy { "CPU 1 busy, no IPI" } else { "CPU 1 halted, woken by IPI" };
+    let want = if busy {
+        alloc::string::String::from("CPU 1 busy, no IPI")
+    } else {
+        alloc::format!("CPU 1 idle: {halted} halted and woken by IPI, {polling} found polling")
+    };
     crate::kprintln!(
         "# {name}: kept {} of {CROSS_SAMPLES} samples ({want}); dropped {wrong_state} where CPU 1 was {}, {raced} raced{}",
         kept.len(),
@@ -211,6 +244,6 @@ fn cross(name: &str, busy: bool) -> BenchResult {
     if kept.len() < CROSS_SAMPLES / 2 {
         return Err(alloc::format!("only {} of {CROSS_SAMPLES} samples had the intended CPU state", kept.len()));
     }
-    report(name, "cycles", &mut kept);
-    Ok(())
+    report(name, "cycles", &kept);
+    Ok(2 * total as u64)
 }

@@ -165,7 +165,7 @@ impl fmt::Write for TextConsole<'_> {
 static CONSOLE: IrqMutex<Option<TextConsole<'static>>> = IrqMutex::ranked(None, crate::sync::order::FRAMEBUFFER);
 
 /// Attaches the boot framebuffer (32 bpp only; others are reported and skipped).
-pub fn attach(info: &crate::boot::FramebufferInfo) -> Result<(), &'static str> {
+pub fn attach(info: &hal::boot::FramebufferInfo) -> Result<(), &'static str> {
     if info.bpp != 32 {
         return Err("framebuffer is not 32 bpp; framebuffer console disabled");
     }

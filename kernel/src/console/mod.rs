@@ -23,6 +23,13 @@ pub fn write_bytes(bytes: &[u8]) {
     fb::print(format_args!("{}", alloc::string::String::from_utf8_lossy(bytes)));
 }
 
+/// Prints a fatal boot error and stops (exits QEMU with failure when under test).
+pub fn fatal(args: fmt::Arguments) -> ! {
+    crate::kprintln!("FATAL: {args}");
+    crate::kprintln!("the kernel cannot continue; halting");
+    crate::arch::qemu::exit(crate::arch::qemu::ExitCode::Failure)
+}
+
 /// Prints to the consoles.
 #[macro_export]
 macro_rules! kprint {

@@ -1,6 +1,8 @@
 //! In-kernel tests of memory management: frames, paging, heap, W^X, fault handling.
 
-use super::{frame, heap, paging, phys, stack, PAGE};
+use super::frame::{self, Frame};
+use super::paging::{self, ScratchMapping};
+use super::{heap, stack, PAGE};
 use crate::arch::trap::{probe_read, probe_write};
 use crate::check;
 use crate::ktest::{KTest, TestResult};
@@ -23,21 +25,26 @@ pub const TESTS: &[KTest] = crate::ktests![
 fn frames_alloc_free_counts() -> TestResult {
     let before = frame::free_count();
     check!(before > 0 && before <= frame::total());
-    let got: Vec<u64> = (0..100).filter_map(|_| frame::alloc()).collect();
+    let got: Vec<Frame> = (0..100).filter_map(|_| Frame::alloc()).collect();
     check!(got.len() == 100, "allocated only {} of 100 frames", got.len());
     check!(frame::free_count() == before - 100);
-    got.iter().for_each(|&f| frame::free(f));
+    drop(got);
     check!(frame::free_count() == before, "free count {} != {before} after freeing", frame::free_count());
     Ok(())
 }
 
 fn frames_zeroed_and_distinct() -> TestResult {
-    let a = frame::alloc().ok_or("no frame")?;
-    phys::frame_mut(a).fill(0xaa);
-    frame::free(a);
-    let mut v: Vec<u64> = (0..64).filter_map(|_| frame::alloc_zeroed()).collect();
-    let zeroed = v.iter().all(|&f| phys::frame_mut(f).iter().all(|&b| b == 0));
-    v.iter().for_each(|&f| frame::free(f));
+    let a = Frame::alloc().ok_or("no frame")?;
+    a.write(0, &[0xaa; 4096]);
+    drop(a);
+    let frames: Vec<Frame> = (0..64).filter_map(|_| Frame::alloc_zeroed()).collect();
+    let zeroed = frames.iter().all(|f| {
+        let mut b = [0xffu8; 4096];
+        f.read(0, &mut b);
+        b.iter().all(|&x| x == 0)
+    });
+    let mut v: Vec<u64> = frames.iter().map(Frame::pa).collect();
+    drop(frames);
     check!(zeroed, "alloc_zeroed returned a dirty frame");
     v.sort_unstable();
     v.dedup();
@@ -48,12 +55,13 @@ fn frames_zeroed_and_distinct() -> TestResult {
 
 fn frames_refcount_share() -> TestResult {
     let before = frame::free_count();
-    let f = frame::alloc().ok_or("no frame")?;
-    frame::share(f);
-    check!(frame::ref_count(f) == 2);
-    frame::free(f);
+    let f = Frame::alloc().ok_or("no frame")?;
+    let g = f.share();
+    check!(f.ref_count() == 2 && g.pa() == f.pa());
+    drop(f);
     check!(frame::free_count() == before - 1, "frame freed while still shared");
-    frame::free(f);
+    check!(g.ref_count() == 1);
+    drop(g);
     check!(frame::free_count() == before, "last reference did not free the frame");
     Ok(())
 }
@@ -61,20 +69,24 @@ fn frames_refcount_share() -> TestResult {
 const TEST_VA: u64 = 0xffff_d000_0000_0000;
 
 fn paging_map_translate_unmap() -> TestResult {
-    let pa = frame::alloc_zeroed().ok_or("no frame")?;
-    let flags = F::PRESENT | F::WRITABLE | F::NO_EXECUTE;
-    paging::with_kernel(|t| t.map(TEST_VA, pa, flags, F::PRESENT | F::WRITABLE)).map_err(|e| alloc::format!("{e:?}"))?;
-    let tr = paging::with_kernel(|t| t.translate(TEST_VA + 0x123));
+    let f = Frame::alloc_zeroed().ok_or("no frame")?;
+    let pa = f.pa();
+    let map = ScratchMapping::new(TEST_VA, f.share(), true).map_err(|e| alloc::format!("{e:?}"))?;
+    let tr = paging::translate_kernel(TEST_VA + 0x123);
     check!(tr.map(|x| x.0) == Some(pa + 0x123), "translate gave {tr:?}");
     probe_write(TEST_VA, 0x1234_5678).map_err(|f| alloc::format!("write faulted: {f:?}"))?;
-    check!(phys::read_u64(pa) == 0x1234_5678, "write through the new mapping not visible via HHDM");
-    let again = paging::with_kernel(|t| t.map(TEST_VA, pa, flags, F::PRESENT | F::WRITABLE));
-    check!(again == Err(paging::MapError::AlreadyMapped), "double map gave {again:?}");
-    let un = paging::with_kernel(|t| t.unmap(TEST_VA));
-    check!(un == Some(pa));
-    check!(paging::with_kernel(|t| t.translate(TEST_VA)).is_none());
+    check!(f.read_u64(0) == 0x1234_5678, "write through the new mapping not visible via the frame");
+    let again = ScratchMapping::new(TEST_VA, f.share(), true).map(|_| ());
+    check!(again.is_err_and(|e| e == paging::MapError::AlreadyMapped), "double map gave {again:?}");
+    let outside = ScratchMapping::new(0xffff_c000_0000_0000, f.share(), true).map(|_| ());
+    check!(outside.is_err_and(|e| e == paging::MapError::OutsideScratch), "map outside scratch gave {outside:?}");
+    let back = map.unmap()?;
+    check!(back.pa() == pa);
+    check!(paging::translate_kernel(TEST_VA).is_none());
     check!(probe_read(TEST_VA).is_err(), "read of an unmapped page did not fault");
-    frame::free(pa);
+    let shared = back.ref_count();
+    drop((f, back));
+    check!(shared == 2, "the mapping did not hold its own reference ({shared})");
     Ok(())
 }
 
@@ -95,7 +107,7 @@ fn kernel_is_wx_clean() -> TestResult {
 
 fn kernel_sections_permissions() -> TestResult {
     let [text, rodata, data] = paging::kernel_sections();
-    let fl = |va| paging::with_kernel(|t| t.translate(va)).map(|x| x.1);
+    let fl = |va| paging::translate_kernel(va).map(|x| x.1);
     let (t, r, d) = (fl(text.0).ok_or("text unmapped")?, fl(rodata.0).ok_or("rodata unmapped")?, fl(data.0).ok_or("data unmapped")?);
     check!(!t.contains(F::WRITABLE) && !t.contains(F::NO_EXECUTE), "text flags {t:?}");
     check!(!r.contains(F::WRITABLE) && r.contains(F::NO_EXECUTE), "rodata flags {r:?}");
@@ -121,9 +133,12 @@ fn page_fault_is_caught_and_reported() -> TestResult {
 
 fn stack_guard_page_unmapped() -> TestResult {
     let s = stack::alloc(4).ok_or("no stack")?;
-    check!(probe_write(s.bottom, 1).is_ok(), "stack bottom not writable");
-    check!(probe_write(s.top - 8, 1).is_ok(), "stack top not writable");
+    let writable = |va| paging::translate_kernel(va).is_some_and(|(_, f)| f.contains(F::WRITABLE));
+    check!(writable(s.bottom()), "stack bottom not writable");
+    check!(writable(s.top() - 8), "stack top not writable");
+    check!(probe_read(s.top() - 8).is_ok(), "stack top not readable");
+    check!(paging::translate_kernel(s.guard()).is_none(), "guard page below the stack is mapped");
     let f = probe_write(s.guard() + PAGE - 8, 1);
-    check!(f.is_err(), "guard page below the stack is mapped");
+    check!(f.is_err_and(|f| f.code != u64::MAX), "a write to the guard page did not fault");
     Ok(())
 }

@@ -2,8 +2,10 @@
 //! uses the `object` crate) into an empty address space, and the start-up stack
 //! with the arguments.
 //!
-//! User stack: `STACK_PAGES` pages ending at `STACK_TOP`, with nothing mapped below
-//! (the guard: an overflow is a page fault, the process dies with SIGSEGV). The
+//! User stack: `STACK_PAGES` pages ending at `STACK_TOP`, with nothing mapped in the
+//! `STACK_GUARD_PAGES` below it (the guard gap: an overflow is a page fault, the
+//! process dies with SIGSEGV). `kcore::elf` refuses any segment that reaches into the
+//! stack or its gap, so mapping the stack cannot collide with the program. The
 //! argument strings sit at the top, under them the array of `abi::UserStr` that
 //! `rsi` points to at entry; `rdi` is the count.
 
@@ -11,12 +13,12 @@ use crate::mm::uspace::{AddressSpace, Perm};
 use crate::mm::PAGE;
 use abi::{Errno, UserStr, MAX_ARGS, MAX_ARG_BYTES, USER_STR_SIZE};
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
 use kcore::elf::{parse_user_elf, ElfError};
+pub use kcore::elf::{STACK_PAGES, STACK_TOP};
 
-/// One past the top of the user stack.
-pub const STACK_TOP: u64 = 0x0000_7fff_fff0_0000;
-/// Stack size in pages (64 KiB).
-pub const STACK_PAGES: u64 = 16;
+/// Images refused so far, each with its reason logged (tests count them).
+pub static REFUSED: AtomicU64 = AtomicU64::new(0);
 
 /// Where a loaded program starts.
 pub struct Start {
@@ -34,6 +36,7 @@ pub fn load(space: &mut AddressSpace, image: &[u8], argv: &[&[u8]]) -> Result<St
     }
     let img = parse_user_elf(image).map_err(|e| {
         log::warn!("exec: rejected ELF: {e}");
+        REFUSED.fetch_add(1, Ordering::Relaxed);
         match e {
             ElfError::NoMemory => Errno::NOMEM,
             _ => Errno::NOEXEC,
@@ -47,19 +50,20 @@ pub fn load(space: &mut AddressSpace, image: &[u8], argv: &[&[u8]]) -> Result<St
         };
         let data = seg.file_data(image);
         for page in seg.page_range().step_by(PAGE as usize) {
-            let pa = space.map_zeroed(page, perm)?;
+            let new = space.map_zeroed(page, perm)?;
             // The part of the file that lands in this page; the rest stays zero (bss).
             let start = page.max(seg.vaddr);
             let end = (page + PAGE).min(seg.vaddr + data.len() as u64);
             if start < end {
                 let src = &data[(start - seg.vaddr) as usize..(end - seg.vaddr) as usize];
                 let off = (start - page) as usize;
-                crate::mm::phys::frame_mut(pa)[off..off + src.len()].copy_from_slice(src);
+                new.write(off, src);
             }
         }
     }
     for i in 0..STACK_PAGES {
-        space.map_zeroed(STACK_TOP - (i + 1) * PAGE, Perm::RW)?;
+        // The ELF checks keep segments off the stack, so only memory can run out here.
+        space.map_zeroed(STACK_TOP - (i + 1) * PAGE, Perm::RW).inspect_err(|e| log::warn!("exec: mapping the stack: {e}"))?;
     }
     // Strings at the top, the UserStr array below them, 16-byte aligned.
     let mut sp = STACK_TOP;

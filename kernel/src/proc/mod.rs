@@ -173,8 +173,8 @@ static TABLE: IrqMutex<Table> = IrqMutex::ranked(
     crate::sync::order::PROCESSES,
 );
 
-/// Processes created since boot.
-pub static CREATED: AtomicU64 = AtomicU64::new(0);
+/// Processes created since boot (counted in `metrics`).
+pub use crate::metrics::CREATED;
 
 /// Adds a process (child of `parent`) to the table. `AGAIN` at the process limit.
 pub fn create(parent: Pid, name: &str) -> Result<Arc<Shared>, Errno> {

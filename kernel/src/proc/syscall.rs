@@ -12,26 +12,11 @@ use crate::ipc::PORTS;
 use abi::{nr, Errno, Stats, MAX_MSG, MAX_PATH, USER_STR_SIZE};
 use alloc::vec;
 use alloc::vec::Vec;
-use crate::arch::percpu::MAX_CPUS;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::Ordering;
 
-const SLOTS: usize = nr::NR_SYSCALLS as usize + 1;
-
-/// One CPU's calls per system-call number (the last slot counts unknown numbers),
-/// on cache lines of its own: the count is on every system call's path.
-#[repr(align(64))]
-struct Counts([AtomicU64; SLOTS]);
-
-static COUNTS: [Counts; MAX_CPUS] = [const { Counts([const { AtomicU64::new(0) }; SLOTS]) }; MAX_CPUS];
-
-/// Calls of system call `n` so far, over all CPUs (`n >= NR_SYSCALLS`: unknown ones).
-pub fn count(n: u64) -> u64 {
-    COUNTS.iter().map(|c| c.0[n.min(nr::NR_SYSCALLS) as usize].load(Ordering::Relaxed)).sum()
-}
-
-/// Total system calls handled.
+/// Total system calls handled (counted per CPU and number in `metrics`).
 pub fn total() -> u64 {
-    (0..=nr::NR_SYSCALLS).map(count).sum()
+    crate::metrics::syscalls_total()
 }
 
 type R = Result<usize, Errno>;
@@ -40,9 +25,7 @@ type R = Result<usize, Errno>;
 pub async fn dispatch(t: &mut Thread) -> Next {
     let f = &t.ctx.frame;
     let (n, a0, a1, a2, a3) = (f.rax, f.rdi, f.rsi, f.rdx, f.r10);
-    if let Some(c) = COUNTS.get(crate::arch::cpu_id()) {
-        c.0[n.min(nr::NR_SYSCALLS) as usize].fetch_add(1, Ordering::Relaxed);
-    }
+    crate::metrics::syscall(crate::arch::cpu_id(), n);
     let r: R = match n {
         nr::WRITE => write(t, a0, a1, a2),
         nr::EXIT => return Next::Exit(abi::wait::exit_status(a0)),
@@ -70,6 +53,7 @@ pub async fn dispatch(t: &mut Thread) -> Next {
         nr::POWEROFF => sysinfo::poweroff(t.proc.pid, a0),
         nr::INITRD_LIST => sysinfo::initrd_list(t, a0, a1),
         nr::SET_FOREGROUND => sysinfo::set_foreground(a0),
+        nr::TEST_EXIT => crate::ktest::ring3_exit(t.proc.pid, a0),
         _ => Err(Errno::NOSYS),
     };
     Next::Return(Errno::to_ret(r))
@@ -101,10 +85,13 @@ fn ipc_send(t: &mut Thread, port: u64, ptr: u64, len: u64) -> R {
     if len as usize > MAX_MSG {
         return Err(Errno::MSGSIZE);
     }
-    let mut buf = vec![0u8; len as usize];
+    let mut buf = alloc::vec::Vec::new();
+    buf.try_reserve_exact(len as usize).map_err(|_| Errno::NOMEM)?;
+    buf.resize(len as usize, 0);
     t.space.copy_in(ptr, &mut buf)?;
     let port = usize::try_from(port).map_err(|_| Errno::INVAL)?;
-    PORTS.send(port, &buf).map_err(|e| e.errno())?;
+    // The copied-in buffer becomes the message itself: one allocation, one copy.
+    PORTS.send_message(port, buf).map_err(|e| e.errno())?;
     Ok(0)
 }
 

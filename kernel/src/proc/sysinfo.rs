@@ -91,9 +91,9 @@ pub fn cpu_stats_of(cpu: usize) -> Option<CpuStats> {
         steals: s.steals,
         queued: s.queued as u64,
         idles: s.idles,
-        halt_ns: ns(crate::metrics::halted_cycles(cpu)),
-        // Reserved for an idle policy that polls before halting (not yet in the kernel).
-        poll_ns: 0,
+        // Counted when an idle stretch ends: a halt in progress is not in yet.
+        halt_ns: ns(s.halt_ticks),
+        poll_ns: ns(s.poll_ticks),
         timer_ticks: crate::metrics::timer_ticks(cpu),
         wake_count: s.wake_latency.count,
         wake_p50_ns: ns(s.wake_latency.p50),
@@ -159,7 +159,7 @@ pub fn initrd_list(t: &mut Thread, ptr: u64, len: u64) -> R {
 /// that fails too, the CPU halts for good.
 pub fn poweroff(pid: Pid, code: u64) -> ! {
     crate::kprintln!("mello: power off (requested by pid {pid}, code {code})");
-    crate::metrics::print_summary();
+    crate::report::print_summary();
     let exit = if code == 0 { crate::arch::qemu::ExitCode::Success } else { crate::arch::qemu::ExitCode::Failure };
     crate::arch::qemu::try_exit(exit);
     crate::acpi::power_off();

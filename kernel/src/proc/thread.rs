@@ -7,21 +7,17 @@ use super::{exec, syscall, Shared, State};
 use crate::arch::user::{enter_user, Trap, UserContext};
 use crate::mm::uspace::AddressSpace;
 use crate::sched;
+use crate::sched::trace::task_event;
+use kcore::trace::Kind;
 use abi::wait::{signal_status, SIGFPE, SIGILL, SIGKILL, SIGSEGV};
 use abi::Errno;
 use alloc::boxed::Box;
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::Ordering;
 use executor::{Priority, SpawnOptions};
 
-/// Time slices per second: a thread that runs this long without trapping is
-/// preempted and goes to the back of its CPU's queue.
-pub const SCHED_HZ: u64 = 100;
-
-/// Preemptions (time slice used up with other work waiting, or the slice ended).
-pub static PREEMPTIONS: AtomicU64 = AtomicU64::new(0);
-/// Times a user thread gave its CPU to another task (yield, preemption, wait).
-pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
+/// Preemptions and switches away from user threads (counted in `metrics`).
+pub use crate::metrics::{PREEMPTIONS, SWITCHES};
 
 /// Everything a process's thread owns.
 pub struct Thread {
@@ -69,7 +65,9 @@ impl Thread {
 
     /// Starts a fresh time slice.
     pub fn new_slice(&mut self) {
-        self.slice_end = crate::arch::cpu::rdtsc() + crate::arch::time::tsc_hz() / SCHED_HZ;
+        // The tunable `slice_hz`: a thread that runs this long without trapping is
+        // preempted and goes to the back of its CPU's queue.
+        self.slice_end = crate::arch::cpu::rdtsc() + sched::tunables::slice_cycles();
     }
 
     /// Gives the CPU to other ready tasks (a voluntary switch).
@@ -153,6 +151,18 @@ impl Thread {
     }
 }
 
+/// Awaits system call `nr`'s `dispatch` between its trace enter and exit events.
+async fn traced(nr: u64, dispatch: impl core::future::Future<Output = Next>) -> Next {
+    task_event(Kind::SyscallEnter, nr as u32, 0);
+    let next = dispatch.await;
+    let ret = match next {
+        Next::Return(v) => v as u32,
+        Next::Exit(status) => status as u32,
+    };
+    task_event(Kind::SyscallExit, nr as u32, ret);
+    next
+}
+
 /// Kills a process for a fault it took, with a line on the console saying why.
 fn fatal(t: &Thread, vector: u8, error: u64, addr: u64) -> i32 {
     let signal = match vector {
@@ -204,7 +214,9 @@ async fn run(mut t: Box<Thread>) {
         t.proc.set_state(State::Running);
         let me = crate::arch::cpu_id();
         let timer = sched::exec().next_deadline(me).map_or(t.slice_end, |d| d.min(t.slice_end));
+        task_event(Kind::UserEnter, 0, 0);
         let (mut trap, rearmed) = enter_user(&mut t.ctx, timer);
+        task_event(Kind::UserExit, t.ctx.frame.vector as u32, 0);
         if matches!(trap, Trap::Exception { vector: 6, .. }) && t.int80_from_ud() {
             trap = Trap::Syscall;
         }
@@ -212,13 +224,22 @@ async fn run(mut t: Box<Thread>) {
             sched::exec().timer_clobbered(me);
         }
         match trap {
-            Trap::Syscall => match syscall::dispatch(&mut t).await {
+            Trap::Syscall => match traced(t.ctx.frame.rax, syscall::dispatch(&mut t)).await {
                 Next::Return(v) => t.ctx.frame.rax = v as u64,
                 Next::Exit(status) => break status,
             },
             Trap::Interrupt(_) => {
-                if crate::arch::cpu::rdtsc() >= t.slice_end {
-                    PREEMPTIONS.fetch_add(1, Ordering::Relaxed);
+                // Yield when the slice is over, and also when one of this CPU's kernel
+                // timers is due: only the executor's loop fires timers, so staying in
+                // ring 3 would delay that wake to the end of the slice (and re-entering
+                // with the past deadline armed would take an interrupt at once, again
+                // and again).
+                let now = crate::arch::cpu::rdtsc();
+                let timer_due = sched::exec().next_deadline(me).is_some_and(|d| d <= now);
+                if now >= t.slice_end || timer_due {
+                    if now >= t.slice_end {
+                        PREEMPTIONS.fetch_add(1, Ordering::Relaxed);
+                    }
                     t.yield_cpu().await;
                 }
             }

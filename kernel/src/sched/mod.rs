@@ -4,10 +4,13 @@
 
 pub mod balance;
 mod platform;
+pub mod tunables;
 #[allow(dead_code)]
 pub mod tests;
-/// Stand-in, replaced at merge (the main session's run-time tunables).
-pub mod tunables;
+#[allow(dead_code)]
+pub mod policy_tests;
+pub mod trace;
+pub mod watchdog;
 
 use crate::arch::{apic, trap};
 use crate::metrics;
@@ -22,11 +25,13 @@ pub fn init(cpus: usize) {
     crate::mm::tlb::init();
     trap::set_handler(apic::TIMER_VECTOR, |_| {
         apic::timer_fired();
+        trace::event(kcore::trace::Kind::TimerIrq, 0, 0, 0);
         metrics::timer_tick(crate::arch::cpu_id());
         apic::eoi();
     });
     trap::set_handler(apic::RESCHEDULE_VECTOR, |_| {
         metrics::ipis_received(crate::arch::cpu_id());
+        trace::event(kcore::trace::Kind::IpiRecv, 0, 0, 0);
         apic::eoi();
     });
 }

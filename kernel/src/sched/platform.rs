@@ -2,7 +2,9 @@
 //! IPIs, and the interrupts-off re-check before `sti; hlt`.
 
 use crate::arch::{apic, cpu, irq, time};
+use super::trace::event;
 use crate::metrics;
+use kcore::trace::Kind;
 
 /// The kernel platform (zero-sized: the hardware is the state).
 pub struct KernelPlatform;
@@ -13,8 +15,9 @@ impl executor::Platform for KernelPlatform {
     }
 
     fn notify(&self, cpu: usize) {
-        if let Some(c) = crate::smp::cpus().get(cpu) {
+        if let Some(c) = crate::arch::cpus::cpus().get(cpu) {
             metrics::ipis_sent(crate::arch::cpu_id());
+            event(Kind::IpiSend, 0, cpu as u32, 0);
             apic::send_ipi(c.apic_id, apic::RESCHEDULE_VECTOR);
         }
     }
@@ -22,8 +25,10 @@ impl executor::Platform for KernelPlatform {
     fn idle(&self, _cpu: usize, may_halt: &dyn Fn() -> bool) {
         irq::disable();
         if may_halt() {
+            event(Kind::HaltBegin, 0, 0, 0);
             // `sti; hlt`: an IPI or timer interrupt after the check ends the halt.
             irq::enable_and_halt();
+            event(Kind::HaltEnd, 0, 0, 0);
         } else {
             irq::enable();
         }

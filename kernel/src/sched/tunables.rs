@@ -1,31 +1,81 @@
-//! STAND-IN, REPLACED AT MERGE: the main session writes the real run-time tunables
-//! module with exactly this API. This one holds two demonstration keys so the
-//! shell's `get`/`set` and the `tunables` system call can be built and tested.
+//! The live scheduler tunables: the one place that holds the values chosen on the
+//! command line or with the shell's `set`, and applies them to their owners (the
+//! executor's steal and idle policies, the balancer, the time slice).
+//!
+//! Parsing and checking is `kcore::tunables` (host-tested); this file only stores and
+//! applies. Hot paths never take the lock: the time slice and the balancer read the
+//! atomics below, and the executor reads its policies with one atomic load.
 
-use alloc::format;
-use alloc::string::String;
-use core::sync::atomic::{AtomicU64, Ordering};
+use alloc::boxed::Box;
+use alloc::string::{String, ToString};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use kcore::tunables::{Balance, Idle, Steal, Tunables};
 
-static BALANCE_MS: AtomicU64 = AtomicU64::new(100);
-static SLICE_HZ: AtomicU64 = AtomicU64::new(100);
+/// The values as last set (for `describe` and the next `set`).
+static LIVE: spin::Mutex<Option<Tunables>> = spin::Mutex::new(None);
 
-/// Every live value as space-separated `key=value`.
-pub fn describe() -> String {
-    format!("balance_ms={} slice_hz={}", BALANCE_MS.load(Ordering::Relaxed), SLICE_HZ.load(Ordering::Relaxed))
+/// TSC cycles of one time slice (read on every entry to ring 3).
+static SLICE_CYCLES: AtomicU64 = AtomicU64::new(0);
+/// Balancer period in ms (0: off) and imbalance threshold (read by `balance::run`).
+static BALANCE_PERIOD_MS: AtomicU32 = AtomicU32::new(100);
+static BALANCE_IMBALANCE: AtomicU32 = AtomicU32::new(2);
+
+/// Applies `t` and makes it the live set. Called at boot (after `sched::init` and TSC
+/// calibration) with the command line's values, and by `set`.
+pub fn apply(t: Tunables) {
+    let e = super::exec();
+    e.set_steal_policy(match t.steal {
+        Steal::None => &executor::NoSteal,
+        Steal::One => &executor::StealOne,
+        Steal::Half => &executor::StealHalf,
+    });
+    e.set_wake_thieves(t.wake_thieves);
+    // Parameterised policies are leaked: they change a handful of times per boot.
+    e.set_idle_policy(match t.idle {
+        Idle::Halt => &executor::idle::Halt,
+        Idle::Poll { us } => Box::leak(Box::new(executor::idle::Poll { us: us.into() })),
+        Idle::Adaptive { max_us } => Box::leak(Box::new(executor::idle::Adaptive { max_us: max_us.into() })),
+    });
+    e.set_timer_spin(core::time::Duration::from_micros(t.timer_spin_us.into()));
+    let (period, imbalance) = match t.balance {
+        Balance::Off => (0, 0),
+        Balance::Every { period_ms, imbalance } => (period_ms, imbalance),
+    };
+    BALANCE_PERIOD_MS.store(period, Relaxed);
+    BALANCE_IMBALANCE.store(imbalance, Relaxed);
+    SLICE_CYCLES.store(crate::arch::time::tsc_hz() / u64::from(t.slice_hz.max(1)), Relaxed);
+    *LIVE.lock() = Some(t);
 }
 
-/// Applies `key=value`; `Err` is a human-readable message.
+/// The live values.
+pub fn get() -> Tunables {
+    LIVE.lock().unwrap_or_default()
+}
+
+/// All live values as space-separated `key=value` (boot log, `BENCHINFO`, shell `get`).
+pub fn describe() -> String {
+    get().to_string()
+}
+
+/// Changes one tunable at run time from `key=value`; Err says why nothing changed.
 pub fn set(assignment: &str) -> Result<(), String> {
-    let (key, value) = assignment.split_once('=').ok_or_else(|| format!("expected key=value, got '{assignment}'"))?;
-    let v: u64 = value.trim().parse().map_err(|_| format!("{key}: '{value}' is not a number"))?;
-    let slot = match key.trim() {
-        "balance_ms" => &BALANCE_MS,
-        "slice_hz" => &SLICE_HZ,
-        k => return Err(format!("unknown tunable '{k}' (known: balance_ms, slice_hz)")),
-    };
-    if v == 0 {
-        return Err(format!("{key} must be at least 1"));
-    }
-    slot.store(v, Ordering::Relaxed);
+    let mut t = get();
+    t.assign(assignment)?;
+    apply(t);
     Ok(())
+}
+
+/// Length of a time slice in TSC cycles.
+pub fn slice_cycles() -> u64 {
+    match SLICE_CYCLES.load(Relaxed) {
+        0 => crate::arch::time::tsc_hz() / 100,
+        c => c,
+    }
+}
+
+/// The balancer's period (None: off) and imbalance threshold.
+pub fn balance() -> (Option<core::time::Duration>, usize) {
+    let p = BALANCE_PERIOD_MS.load(Relaxed);
+    let d = (p > 0).then(|| core::time::Duration::from_millis(p.into()));
+    (d, BALANCE_IMBALANCE.load(Relaxed) as usize)
 }

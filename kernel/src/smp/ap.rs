@@ -29,12 +29,12 @@ pub struct Report {
     pub cycles: u64,
 }
 
-fn alloc_stacks(cpu: usize) -> Result<u64, &'static str> {
+fn alloc_stacks(cpu: usize) -> Result<crate::mm::stack::KernelStack, &'static str> {
     let s = |pages| crate::mm::stack::alloc(pages).ok_or("out of memory for AP stacks");
     let kernel = s(16)?;
-    let tss = gdt::CpuStacks { trap_top: s(16)?.top, double_fault_top: s(4)?.top, nmi_top: s(4)?.top };
+    let tss = gdt::CpuStacks { trap: s(16)?, double_fault: s(4)?, nmi: s(4)? };
     STACKS[cpu].call_once(|| ApStacks { tss });
-    Ok(kernel.top)
+    Ok(kernel)
 }
 
 async fn online(cpu: usize) {
@@ -47,8 +47,8 @@ async fn online(cpu: usize) {
 
 async fn start_one(cpu: usize) -> Result<(), &'static str> {
     let apic_id = cpus()[cpu].apic_id;
-    let top = alloc_stacks(cpu)?;
-    tramp::set_stack(apic_id, top)?;
+    let stack = alloc_stacks(cpu)?;
+    tramp::set_stack(apic_id, Some(&stack))?;
     apic::send_init(apic_id);
     sched::sleep(Duration::from_millis(10)).await;
     apic::send_sipi(apic_id, (tramp::TRAMPOLINE / 4096) as u8);
@@ -59,7 +59,7 @@ async fn start_one(cpu: usize) -> Result<(), &'static str> {
     match executor::timeout(online(cpu), Duration::from_millis(1000)).await {
         Ok(()) => Ok(()),
         Err(_) => {
-            let _ = tramp::set_stack(apic_id, 0); // a late AP halts in the trampoline
+            let _ = tramp::set_stack(apic_id, None); // a late AP halts in the trampoline
             Err("did not come online within 1 s")
         }
     }

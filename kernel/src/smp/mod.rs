@@ -5,44 +5,10 @@ pub mod ap;
 
 use crate::acpi::Platform;
 use crate::arch::{apic, ioapic, trap};
-use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+pub use crate::arch::cpus::{count, cpus, index_of, online};
+use crate::arch::cpus::mark_online;
 pub use crate::arch::percpu::MAX_CPUS;
-
-/// One CPU the MADT listed.
-pub struct Cpu {
-    pub apic_id: u32,
-    pub online: AtomicBool,
-}
-
-static CPUS: spin::Once<Vec<Cpu>> = spin::Once::new();
-static ONLINE: AtomicUsize = AtomicUsize::new(1);
-
-/// All CPUs (index = logical CPU id).
-pub fn cpus() -> &'static [Cpu] {
-    CPUS.get().map_or(&[], |v| v.as_slice())
-}
-
-/// CPUs the MADT listed (online or not).
-pub fn count() -> usize {
-    cpus().len().max(1)
-}
-
-/// CPUs running the kernel.
-pub fn online() -> usize {
-    ONLINE.load(Ordering::Acquire)
-}
-
-/// Logical id of the CPU with `apic_id`.
-pub fn index_of(apic_id: u32) -> Option<usize> {
-    cpus().iter().position(|c| c.apic_id == apic_id)
-}
-
-fn mark_online(cpu: usize) {
-    cpus()[cpu].online.store(true, Ordering::Release);
-    ONLINE.fetch_add(1, Ordering::AcqRel);
-}
 
 /// Boot-CPU interrupt setup: ACPI, local APIC, IOAPIC routing of the serial IRQ.
 pub fn init_bsp(rsdp: Option<u64>, features: &crate::arch::cpu::Features) {
@@ -54,7 +20,7 @@ pub fn init_bsp(rsdp: Option<u64>, features: &crate::arch::cpu::Features) {
         }
     };
     if let Err(e) = apic::init_global(features, plat.lapic_address) {
-        crate::fatal(format_args!("APIC: {e}"));
+        crate::console::fatal(format_args!("APIC: {e}"));
     }
     apic::init_cpu();
     let bsp_apic = apic::id();
@@ -65,8 +31,7 @@ pub fn init_bsp(rsdp: Option<u64>, features: &crate::arch::cpu::Features) {
         log::warn!("{} CPUs found; using the first {MAX_CPUS}", ids.len());
         ids.truncate(MAX_CPUS);
     }
-    CPUS.call_once(|| ids.iter().map(|&apic_id| Cpu { apic_id, online: AtomicBool::new(false) }).collect());
-    cpus()[0].online.store(true, Ordering::Release);
+    crate::arch::cpus::set(&ids);
     crate::arch::percpu::set_apic_id(bsp_apic);
     trap::set_handler(apic::SPURIOUS_VECTOR, |_| {});
     trap::set_handler(apic::ERROR_VECTOR, |_| {

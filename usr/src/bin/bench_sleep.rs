@@ -7,14 +7,15 @@
 //! right after it returns. Sample = (stop - start) - requested: how late the
 //! sleep ended, including one `time` call's cost. A sleep that ends early is
 //! a kernel bug: it is counted, reported, and makes the program exit 1. The
-//! first `WARMUP` sleeps are not samples. Also prints one note line per
-//! requested duration (its p50 and p99 lateness).
+//! first `WARMUP` sleeps (a multiple of 6) are not samples, so sample k was a
+//! sleep of `DURATIONS_NS[k % 6]`: per-duration figures can be taken from the
+//! `BSAMPLES` lines.
 
 #![no_std]
 #![no_main]
 
 use core::cell::UnsafeCell;
-use usr::tsc::{report_unit, summarize};
+use usr::tsc::print_samples;
 use usr::*;
 
 entry!(main);
@@ -25,12 +26,11 @@ const ROUNDS: usize = 350;
 const N: usize = DURATIONS_NS.len() * ROUNDS;
 const WARMUP: usize = 12;
 
-/// Sample storage in .bss: all samples in measurement order, and a scratch
-/// copy for the per-duration notes.
-struct Samples(UnsafeCell<([u64; N], [u64; ROUNDS])>);
+/// Sample storage in .bss: all samples in measurement order.
+struct Samples(UnsafeCell<[u64; N]>);
 // SAFETY: the program is single-threaded.
 unsafe impl Sync for Samples {}
-static SAMPLES: Samples = Samples(UnsafeCell::new(([0; N], [0; ROUNDS])));
+static SAMPLES: Samples = Samples(UnsafeCell::new([0; N]));
 
 /// One timed sleep: how many ns later than `want` it ended (Err if early).
 fn late_by(want: u64) -> Result<Result<u64, u64>, Errno> {
@@ -43,7 +43,7 @@ fn late_by(want: u64) -> Result<Result<u64, u64>, Errno> {
 
 fn main(_args: Args) -> i32 {
     // SAFETY: the only reference to SAMPLES, in a single-threaded program.
-    let (samples, scratch) = unsafe { &mut *SAMPLES.0.get() };
+    let samples = unsafe { &mut *SAMPLES.0.get() };
     let mut early = 0usize;
     let mut worst_early = 0u64;
     for i in 0..WARMUP + N {
@@ -64,16 +64,7 @@ fn main(_args: Args) -> i32 {
             *s = late;
         }
     }
-    // Per-duration notes. WARMUP is a multiple of the number of durations,
-    // so sample k was a sleep of DURATIONS_NS[k % len].
-    for (d, want) in DURATIONS_NS.iter().enumerate() {
-        for (r, slot) in scratch.iter_mut().enumerate() {
-            *slot = samples.get(r * DURATIONS_NS.len() + d).copied().unwrap_or(0);
-        }
-        let [min, p50, p99, max] = summarize(scratch);
-        println!("# sleep_accuracy: requested {want} ns: late by min {min} p50 {p50} p99 {p99} max {max} ns (n={ROUNDS})");
-    }
-    report_unit("sleep_accuracy", "ns", samples);
+    print_samples("sleep_accuracy", "ns", samples);
     if early > 0 {
         println!("bench_sleep: {early} sleeps ended EARLY (by up to {worst_early} ns)");
         return 1;

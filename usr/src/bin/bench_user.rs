@@ -1,9 +1,7 @@
 //! Benchmark: system-call round trip from ring 3 (`getpid`, 20,000
 //! samples after 1,000 warm-up calls), in TSC cycles, and the cost of a
-//! back-to-back `rdtsc` pair. Prints machine-readable lines (see
-//! `usr::tsc::report`): the raw samples as
-//! `BSAMPLES name=... unit=cycles v v ...` (64 a line), then
-//! `BENCH name=... unit=cycles min=.. p50=.. p99=.. max=.. n=..`.
+//! back-to-back `rdtsc` pair. Prints the raw samples (see `usr::tsc::report`)
+//! as `BSAMPLES name=... unit=cycles v v ...` (64 a line).
 
 #![no_std]
 #![no_main]

@@ -639,7 +639,9 @@ fn top_frames(frames: u64, clear: bool) {
             let dt = now.uptime_ns.saturating_sub(p.uptime_ns).max(1);
             let rate = |a: u64, b: u64| a.saturating_sub(b).saturating_mul(1_000_000_000) / dt;
             let pct = |a: u64, b: u64| (a.saturating_sub(b).saturating_mul(1000) / dt).min(1000);
-            let halt = pct(now.halt_ns, p.halt_ns);
+            // The kernel adds a halt when it ends: a CPU that neither polled nor went
+            // idle again during the interval spent all of it in one halt.
+            let halt = if now.polls == p.polls && now.idles == p.idles { 1000 } else { pct(now.halt_ns, p.halt_ns) };
             let poll = pct(now.poll_ns, p.poll_ns);
             println!(
                 "{:>3} {:>8} {:>14} {:>15} {:>7} {:>9} {:>5} {:>6} {:>6} {:>6}  {}/{}",

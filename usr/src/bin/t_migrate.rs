@@ -30,8 +30,7 @@ fn spin(home: u64) -> ! {
 fn main(_args: Args) -> i32 {
     let cpus = stats().map(|s| s.num_cpus).unwrap_or(1);
     if cpus < 2 {
-        println!("t_migrate: skipped (1 CPU)");
-        return test::finish("t_migrate");
+        return test::skip("t_migrate", "needs 2 CPUs");
     }
     let home = getcpu().unwrap_or(0);
     for _ in 0..CHILDREN {

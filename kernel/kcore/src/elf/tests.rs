@@ -336,3 +336,47 @@ fn random_bytes_never_panic() {
         }
     }
 }
+
+#[test]
+fn hostile_files_are_refused_for_their_own_reason() {
+    use super::hostile;
+    assert!(parse_user_elf(&hostile::base().bytes()).is_ok(), "the base program must be valid");
+    let all = hostile::all();
+    assert!(all.len() >= 60, "only {} hostile files", all.len());
+    let mut names = std::collections::HashSet::new();
+    for h in &all {
+        assert!(names.insert(h.name), "duplicate name {}", h.name);
+        let got = parse_user_elf(&h.bytes);
+        assert!(
+            matches!(got, Err(e) if hostile::matches(h.expect, e)),
+            "bad_{}: want {:?}, got {:?}",
+            h.name,
+            h.expect,
+            got.map(|i| i.entry)
+        );
+    }
+}
+
+#[test]
+fn segments_keep_a_guard_gap_below_the_stack() {
+    // Ending exactly at the reserved region is fine; one byte more is not.
+    let edge = STACK_RESERVED - 0x2000;
+    assert!(with(&[TEXT, (1, R | W, 0x160, edge, 0x10, 0x2000)]).is_ok());
+    assert_eq!(
+        with(&[TEXT, (1, R | W, 0x160, edge, 0x10, 0x2001)]),
+        Err(ElfError::OverlapsStack { index: 1 })
+    );
+    // The finding of issue 13: a writable segment on the stack's top page.
+    assert_eq!(
+        with(&[TEXT, (1, R | W, 0x160, 0x7fff_ffef_f000, 0x10, 0x1000)]),
+        Err(ElfError::OverlapsStack { index: 1 })
+    );
+    // Directly against the stack (ending at its lowest page): no gap.
+    let bottom = STACK_TOP - STACK_PAGES * 0x1000;
+    assert_eq!(
+        with(&[TEXT, (1, R | W, 0x160, bottom - 0x1000, 0x10, 0x1000)]),
+        Err(ElfError::OverlapsStack { index: 1 })
+    );
+    assert_eq!(STACK_TOP - STACK_RESERVED, (STACK_PAGES + STACK_GUARD_PAGES) * 0x1000);
+    assert!(ElfError::OverlapsStack { index: 3 }.to_string().contains("guard gap"));
+}

@@ -402,3 +402,20 @@ fn stress_many_receivers_every_message_once() {
 fn stress_cancelling_receivers_lose_nothing() {
     stress(3, 5_000, 4, true);
 }
+
+#[test]
+fn send_message_takes_an_owned_buffer_with_the_same_checks() {
+    let t = PortTable::new();
+    assert_eq!(t.send_message(NUM_PORTS, vec![1]), Err(IpcError::BadPort));
+    assert_eq!(t.send_message(3, vec![0; MAX_MSG + 1]), Err(IpcError::TooBig));
+    let msg = vec![7u8; 100];
+    let ptr = msg.as_ptr();
+    t.send_message(3, msg).unwrap();
+    let got = t.try_recv(3).unwrap().unwrap();
+    assert_eq!(got, vec![7u8; 100]);
+    assert_eq!(got.as_ptr(), ptr, "the buffer was copied, not moved");
+    for i in 0..PORT_QUEUE {
+        t.send_message(4, vec![i as u8]).unwrap();
+    }
+    assert_eq!(t.send_message(4, vec![0]), Err(IpcError::QueueFull));
+}
