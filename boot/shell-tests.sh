@@ -119,10 +119,10 @@ expect "backspace" '^abc$'
 type_line $'junk\025echo fine' 1
 expect "Ctrl-U" '^fine$'
 
-type_line "set balance_ms=50"
-expect "set a tunable" '^ok: balance_ms=50'
+type_line "set slice_hz=50"
+expect "set a tunable" '^ok: slice_hz=50'
 type_line "get"
-expect "get shows it" '^balance_ms=50$'
+expect "get shows it" '^slice_hz=50$'
 type_line "set nonsense=1"
 expect "set refuses an unknown tunable" '^sh: set: .*nonsense'
 type_line "ls"
