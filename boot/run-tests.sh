@@ -30,6 +30,16 @@ else
     echo "  dry run said: $dry"; fail 1 "ensure-deps did not report exactly the missing target"
 fi
 
+echo "== clippy (-D warnings, every unsafe block documented)"
+lints=(-D warnings -W clippy::undocumented_unsafe_blocks -W unsafe_op_in_unsafe_fn)
+if cargo clippy -q --all-targets -p executor -p kcore -p abi -p benches -- "${lints[@]}" >"$logdir/clippy.log" 2>&1 &&
+   cargo clippy -q -p kernel -p hal -p usr --target x86_64-unknown-none --release -- "${lints[@]}" >>"$logdir/clippy.log" 2>&1; then
+    echo "  ok"; pass 1
+else
+    grep -E '^(error|warning)' -A3 "$logdir/clippy.log" | head -20 | sed 's/^/  /'
+    fail 1 "clippy (see $logdir/clippy.log)"
+fi
+
 echo "== host tests (cargo test)"
 if cargo test -q 2>&1 | tee "$logdir/host.log"; then :; fi
 hp=$(grep -Eo '[0-9]+ passed' "$logdir/host.log" | awk '{s+=$1} END {print s+0}')

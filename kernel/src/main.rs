@@ -188,7 +188,7 @@ fn banner(info: &BootInfo) {
         "mello: async SMP kernel | {} CPUs online | {} MiB RAM ({} MiB free) | {:?} boot | booted in {} ms",
         smp::online(),
         info.usable_bytes() >> 20,
-        mm::frame::free_count() * 4096 >> 20,
+        (mm::frame::free_count() * 4096) >> 20,
         info.protocol,
         boot_ms
     );

@@ -29,6 +29,8 @@ pub struct Thread {
     pub affinity: Option<usize>,
     /// TSC value at which the current time slice ends.
     slice_end: u64,
+    /// TSC value at which the current time slice began (the thread got the CPU).
+    slice_start: u64,
 }
 
 /// What a system call asks the thread loop to do next.
@@ -45,7 +47,7 @@ impl Thread {
         let mut space = AddressSpace::new()?;
         let start = exec::load(&mut space, image, argv)?;
         let ctx = Box::new(UserContext::new(start.entry, start.rsp, start.argc, start.argv));
-        Ok(Box::new(Thread { proc, ctx, space, priority: Priority::Normal, affinity: None, slice_end: 0 }))
+        Ok(Box::new(Thread { proc, ctx, space, priority: Priority::Normal, affinity: None, slice_end: 0, slice_start: 0 }))
     }
 
     /// The child of a fork: same registers (but 0 in rax), a COW copy of the memory.
@@ -60,6 +62,7 @@ impl Thread {
             priority: self.priority,
             affinity: self.affinity,
             slice_end: 0,
+            slice_start: 0,
         }))
     }
 
@@ -67,7 +70,8 @@ impl Thread {
     pub fn new_slice(&mut self) {
         // The tunable `slice_hz`: a thread that runs this long without trapping is
         // preempted and goes to the back of its CPU's queue.
-        self.slice_end = crate::arch::cpu::rdtsc() + sched::tunables::slice_cycles();
+        self.slice_start = crate::arch::cpu::rdtsc();
+        self.slice_end = self.slice_start + sched::tunables::slice_cycles();
     }
 
     /// Gives the CPU to other ready tasks (a voluntary switch).
@@ -191,6 +195,10 @@ fn fatal(t: &Thread, vector: u8, error: u64, addr: u64) -> i32 {
     signal_status(signal)
 }
 
+/// Longest a ring-3 thread keeps its CPU, once it has it, from tasks queued there
+/// (the time slice bounds it otherwise): 1 ms, a wake-up granularity.
+const WAIT_GRANULARITY_NS: u64 = 1_000_000;
+
 /// The thread's task.
 async fn run(mut t: Box<Thread>) {
     t.new_slice();
@@ -213,7 +221,13 @@ async fn run(mut t: Box<Thread>) {
         t.space.activate();
         t.proc.set_state(State::Running);
         let me = crate::arch::cpu_id();
-        let timer = sched::exec().next_deadline(me).map_or(t.slice_end, |d| d.min(t.slice_end));
+        let mut timer = sched::exec().next_deadline(me).map_or(t.slice_end, |d| d.min(t.slice_end));
+        // Tasks wait for this CPU (woken or spawned here): give them the CPU within
+        // WAIT_GRANULARITY of this thread getting it, not at the end of the slice.
+        let granule_end = t.slice_start + crate::arch::time::ns_to_cycles(WAIT_GRANULARITY_NS);
+        if sched::exec().queued(me) > 0 {
+            timer = timer.min(granule_end);
+        }
         task_event(Kind::UserEnter, 0, 0);
         let (mut trap, rearmed) = enter_user(&mut t.ctx, timer);
         task_event(Kind::UserExit, t.ctx.frame.vector as u32, 0);
@@ -236,7 +250,8 @@ async fn run(mut t: Box<Thread>) {
                 // and again).
                 let now = crate::arch::cpu::rdtsc();
                 let timer_due = sched::exec().next_deadline(me).is_some_and(|d| d <= now);
-                if now >= t.slice_end || timer_due {
+                let others_waited = sched::exec().queued(me) > 0 && now >= granule_end;
+                if now >= t.slice_end || timer_due || others_waited {
                     if now >= t.slice_end {
                         PREEMPTIONS.fetch_add(1, Ordering::Relaxed);
                     }

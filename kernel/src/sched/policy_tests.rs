@@ -112,7 +112,7 @@ fn polling_cpu_takes_wakes_without_ipi() -> TestResult {
     crate::ktest::need_cpus(2)?;
     let _restore = Restore(tunables::get());
     // A window far longer than the gap between wakes: the target never halts.
-    tunables::set("idle=poll:20000").map_err(|e| format!("{e}"))?;
+    tunables::set("idle=poll:20000")?;
     let (a, b) = (0, 1);
     let before = exec().stats(b);
     const WAKES: u64 = 200;

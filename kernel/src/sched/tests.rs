@@ -113,7 +113,7 @@ fn sleeps_never_early_and_bounded() -> TestResult {
             })
         })
         .collect();
-    tasks.into_iter().for_each(|t| block_on(t));
+    tasks.into_iter().for_each(block_on);
     let s = LatencySummary::of(hist);
     let us = |c| time::cycles_to_ns(c) / 1000;
     crate::kprintln!("    (timer lateness over {} sleeps: p50 {} us, p99 {} us, max {} us)", s.count, us(s.p50), us(s.p99), us(s.max));
@@ -148,7 +148,7 @@ fn balancer_moves_tasks_off_overloaded_cpu() -> TestResult {
         block_on(executor::sleep(Duration::from_millis(5)));
     }
     stop.store(true, Ordering::Relaxed);
-    tasks.into_iter().for_each(|t| block_on(t));
+    tasks.into_iter().for_each(block_on);
     exec().set_steal_policy(&executor::StealHalf);
     super::balance::set_enabled(true);
     let mask = seen.load(Ordering::Relaxed);

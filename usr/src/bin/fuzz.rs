@@ -103,7 +103,7 @@ fn pointer(r: &mut Rng) -> (u64, Mem) {
         5 => (0x0000_8000_0000_0000 + r.below(1 << 62), Mem::Bad),
         6 => (USER_TOP - PAGE_SIZE + r.below(PAGE_SIZE), Mem::Bad), // last user page
         7 => (0x7000_0000_0000 + r.below(1 << 30), Mem::Bad),
-        8 | 9 | 10 => {
+        8..=10 => {
             let off = r.below(SCRATCH_LEN);
             (scratch() + off, Mem::Own(SCRATCH_LEN - off))
         }

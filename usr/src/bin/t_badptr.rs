@@ -34,7 +34,7 @@ fn main(_args: Args) -> i32 {
     let good = buf.as_mut_ptr() as u64;
 
     for (ptr, desc) in BAD {
-        // SAFETY (all calls below): the kernel must refuse these buffers;
+        // SAFETY: (all calls below) the kernel must refuse these buffers;
         // if it wrongly accepts one, the test fails rather than corrupting
         // memory we use (the addresses are not ours).
         unsafe {

@@ -13,7 +13,7 @@ pub fn walk(f: impl FnMut(usize, u64)) {
 /// trap frame).
 pub fn walk_from(mut rbp: u64, mut f: impl FnMut(usize, u64)) {
     for depth in 0..32 {
-        if rbp == 0 || rbp % 8 != 0 || rbp < 0xffff_8000_0000_0000 {
+        if rbp == 0 || !rbp.is_multiple_of(8) || rbp < 0xffff_8000_0000_0000 {
             break;
         }
         let (Ok(next), Ok(ret)) = (super::trap::probe_read(rbp), super::trap::probe_read(rbp + 8)) else {

@@ -23,7 +23,7 @@ fn build(use_ist: bool) -> InterruptDescriptorTable {
     // stubs that end in trap_common, which preserves all state and returns with iretq.
     let stubs = unsafe { &trap_stub_table };
     let addr = |v: usize| VirtAddr::new(stubs[v]);
-    // SAFETY (all set_handler_addr below): each address is that vector's stub.
+    // SAFETY: each address below (every set_handler_addr) is that vector's stub.
     unsafe {
         idt.divide_error.set_handler_addr(addr(0));
         idt.debug.set_handler_addr(addr(1));

@@ -220,10 +220,10 @@ pub struct Regs<'a>(pub &'a TrapFrame);
 impl core::fmt::Display for Regs<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let t = self.0;
-        write!(f, "  rax {:016x} rbx {:016x} rcx {:016x} rdx {:016x}\n", t.rax, t.rbx, t.rcx, t.rdx)?;
-        write!(f, "  rsi {:016x} rdi {:016x} rbp {:016x} r8  {:016x}\n", t.rsi, t.rdi, t.rbp, t.r8)?;
-        write!(f, "  r9  {:016x} r10 {:016x} r11 {:016x} r12 {:016x}\n", t.r9, t.r10, t.r11, t.r12)?;
-        write!(f, "  r13 {:016x} r14 {:016x} r15 {:016x} rfl {:016x}\n", t.r13, t.r14, t.r15, t.rflags)?;
+        writeln!(f, "  rax {:016x} rbx {:016x} rcx {:016x} rdx {:016x}", t.rax, t.rbx, t.rcx, t.rdx)?;
+        writeln!(f, "  rsi {:016x} rdi {:016x} rbp {:016x} r8  {:016x}", t.rsi, t.rdi, t.rbp, t.r8)?;
+        writeln!(f, "  r9  {:016x} r10 {:016x} r11 {:016x} r12 {:016x}", t.r9, t.r10, t.r11, t.r12)?;
+        writeln!(f, "  r13 {:016x} r14 {:016x} r15 {:016x} rfl {:016x}", t.r13, t.r14, t.r15, t.rflags)?;
         write!(f, "  cs {:#x} ss {:#x}", t.cs, t.ss)
     }
 }

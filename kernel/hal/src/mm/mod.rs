@@ -81,7 +81,7 @@ pub fn init(info: &crate::boot::BootInfo) -> Result<(), &'static str> {
 /// there like RAM). `pa` and `len_px` must describe the framebuffer the loader
 /// reported; it is handed out once.
 pub fn fb_pixels(pa: u64, len_px: usize) -> Result<&'static mut [u32], &'static str> {
-    if pa % 4 != 0 || pa == 0 {
+    if !pa.is_multiple_of(4) || pa == 0 {
         return Err("framebuffer address is not usable");
     }
     let end = pa.checked_add(len_px as u64 * 4).ok_or("framebuffer size overflows")?;

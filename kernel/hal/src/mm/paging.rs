@@ -143,7 +143,7 @@ impl ScratchMapping {
     /// Maps `frame` at the page `va` of the scratch range, read-only or writable (never
     /// executable).
     pub fn new(va: u64, frame: super::frame::Frame, writable: bool) -> Result<ScratchMapping, MapError> {
-        if va % PAGE != 0 || !(super::SCRATCH_START..super::SCRATCH_END).contains(&va) {
+        if !va.is_multiple_of(PAGE) || !(super::SCRATCH_START..super::SCRATCH_END).contains(&va) {
             return Err(MapError::OutsideScratch);
         }
         let flags = if writable { F::PRESENT | F::WRITABLE | F::NO_EXECUTE } else { F::PRESENT | F::NO_EXECUTE };

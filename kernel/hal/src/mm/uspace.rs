@@ -122,7 +122,7 @@ impl AddressSpace {
     /// Maps a fresh zeroed page at `va` (page-aligned, user range, not mapped yet) and
     /// returns it, for filling in (whatever its user permissions).
     pub fn map_zeroed(&mut self, va: u64, perm: Perm) -> Result<NewPage<'_>, Errno> {
-        if va % PAGE != 0 || va < USER_BASE || va >= USER_TOP {
+        if !va.is_multiple_of(PAGE) || !(USER_BASE..USER_TOP).contains(&va) {
             return Err(Errno::INVAL);
         }
         let e = self.entry(va, true)?.ok_or(Errno::NOMEM)?;
