@@ -171,7 +171,8 @@ fn main(_args: Args) -> i32 {
 
     // Bad buffers: FAULT, before anything happens.
     for (ptr, desc) in BAD {
-        // SAFETY (all): the kernel must refuse these buffers; they are not ours.
+        // SAFETY: (every call below) the kernel must refuse these buffers; they are
+        // not ours, and a wrong acceptance fails the test rather than touching our memory.
         unsafe {
             check_eq!(Errno::from_ret(syscall2(nr::PROC_LIST, ptr, ProcInfo::SIZE as u64)), Err(Errno::FAULT), "proc_list {desc}");
             check_eq!(Errno::from_ret(syscall3(nr::CPU_STATS, 0, ptr, CpuStats::SIZE as u64)), Err(Errno::FAULT), "cpu_stats {desc}");
