@@ -6,7 +6,8 @@
 # Environment: SMP (CPUs, default 8), MEM (default 512M), ACCEL (tcg|kvm, default
 # tcg), TIMEOUT (seconds; 0 = none, the default for interactive runs), SERIAL_INPUT
 # (with TIMEOUT: a line typed into the serial console 1 s after start, once the
-# kernel has set up the UART; for the read test).
+# kernel has set up the UART; for the read test), DEBUG_EXIT (default 1; 0 leaves out
+# the isa-debug-exit device, so power-off must go through ACPI).
 # Exit status: QEMU's (isa-debug-exit: 33 = success, 35 = failure), 124 on timeout.
 set -uo pipefail
 kernel=$1; initrd=$2; cmdline=$3; shift 3
@@ -25,8 +26,8 @@ esac
 
 args=(-machine q35 "${accel_args[@]}" -smp "$smp" -m "$mem"
       -no-reboot -display none -serial mon:stdio
-      -device isa-debug-exit,iobase=0xf4,iosize=0x04
       -kernel "$kernel" -append "$cmdline")
+[ "${DEBUG_EXIT:-1}" != 0 ] && args+=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
 [ -n "$initrd" ] && args+=(-initrd "$initrd")
 
 if [ "$timeout_s" != 0 ]; then

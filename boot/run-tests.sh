@@ -147,6 +147,15 @@ expect user-driven-missing "a missing ring-3 test driver fails the run" 35 \
 # The Limine ISO under BIOS and UEFI when LIMINE_DIR is set (says so when skipped).
 . boot/iso-tests.sh
 
+echo "== the shell, typed at through the serial console (boot/shell-tests.sh)"
+if SMP=2 ACCEL=$accel LOG="$logdir/shell.log" boot/shell-tests.sh "$kernel" "$initrd" >"$logdir/shell-summary.log" 2>&1; then :; fi
+grep -E '^  (ok|FAILED)' "$logdir/shell-summary.log"
+line=$(grep -E '^shell tests: [0-9]+ passed, [0-9]+ failed' "$logdir/shell-summary.log" | tail -1)
+sp=$(echo "$line" | awk '{print $3}'); sf=$(echo "$line" | awk '{print $5}')
+pass "${sp:-0}"
+[ -z "$line" ] && fail 1 "shell tests did not finish (see $logdir/shell-summary.log)"
+[ "${sf:-0}" -gt 0 ] && fail "$sf" "shell tests: $sf failed (log: $logdir/shell.log)"
+
 echo
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
 echo "$passed passed, $failed failed, $skipped skipped"

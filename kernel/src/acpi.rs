@@ -1,6 +1,7 @@
 //! ACPI: the MADT tells us the CPUs (APIC ids), the local APIC address, the IOAPICs
 //! and the ISA interrupt overrides. Missing or malformed tables give an error in words;
-//! the kernel then runs on the boot CPU alone with default APIC addresses.
+//! the kernel then runs on the boot CPU alone with default APIC addresses. The FADT
+//! and the DSDT's `_S5` give the soft-off registers (`power_off`), best effort.
 
 use crate::mm::firmware::AcpiMapper;
 use acpi::madt::{Madt, MadtEntry};
@@ -50,11 +51,62 @@ impl Platform {
     }
 }
 
-/// Reads the MADT from the RSDP at physical `rsdp`.
+/// Reads the MADT from the RSDP at physical `rsdp` (and notes how to power off).
 pub fn discover(rsdp: u64) -> Result<Platform, &'static str> {
     crate::mm::firmware::ensure_mapped(rsdp, 36)?;
     let tables = crate::mm::firmware::tables_from_rsdp(rsdp).map_err(|_| "no valid RSDP/XSDT (bad signature)")?;
+    match find_soft_off(&tables) {
+        Ok(s) => {
+            SOFT_OFF.call_once(|| s);
+        }
+        Err(why) => log::debug!("ACPI power-off unavailable: {why}"),
+    }
     parse_madt(&tables)
+}
+
+/// How to enter S5: the PM1a/PM1b control ports and the `_S5` sleep types.
+#[derive(Clone, Copy, Debug)]
+struct SoftOff {
+    pm1a: u16,
+    pm1b: Option<u16>,
+    types: kcore::s5::SleepTypes,
+}
+
+static SOFT_OFF: spin::Once<SoftOff> = spin::Once::new();
+
+fn io_port(a: &acpi::address::GenericAddress) -> Result<u16, &'static str> {
+    match a.address_space {
+        acpi::address::AddressSpace::SystemIo => u16::try_from(a.address).map_err(|_| "PM1 port beyond 16 bits"),
+        _ => Err("PM1 control block is not in I/O space"),
+    }
+}
+
+fn find_soft_off(tables: &AcpiTables<AcpiMapper>) -> Result<SoftOff, &'static str> {
+    let fadt = tables.find_table::<acpi::fadt::Fadt>().map_err(|_| "no FADT")?;
+    let pm1a = io_port(&fadt.pm1a_control_block().map_err(|_| "no PM1a control block")?)?;
+    let pm1b = match fadt.pm1b_control_block() {
+        Ok(Some(b)) => Some(io_port(&b)?),
+        _ => None,
+    };
+    let dsdt = tables.dsdt().map_err(|_| "no DSDT")?;
+    let aml = crate::mm::firmware::table_bytes(dsdt.address as u64, dsdt.length as u64)?;
+    let types = kcore::s5::find(aml).ok_or("no _S5 package in the DSDT")?;
+    Ok(SoftOff { pm1a, pm1b, types })
+}
+
+/// Enters ACPI S5 (soft off) if the firmware described it; returns if the machine is
+/// still running afterwards (no ACPI, or the write did nothing).
+pub fn power_off() {
+    let Some(s) = SOFT_OFF.get() else { return };
+    crate::arch::io::outw(s.pm1a, kcore::s5::pm1_cnt_value(s.types.a));
+    if let Some(b) = s.pm1b {
+        crate::arch::io::outw(b, kcore::s5::pm1_cnt_value(s.types.b));
+    }
+    // The chipset may take a moment.
+    let t0 = crate::arch::time::uptime_ns();
+    while crate::arch::time::uptime_ns() - t0 < 100_000_000 {
+        core::hint::spin_loop();
+    }
 }
 
 fn parse_madt(tables: &AcpiTables<AcpiMapper>) -> Result<Platform, &'static str> {

@@ -32,10 +32,12 @@
 
 pub use abi;
 pub use abi::wait::{exited, killed_by, SIGFPE, SIGILL, SIGKILL, SIGSEGV};
-pub use abi::{Errno, Priority, Stats, UserStr, AFFINITY_ANY};
+pub use abi::{CpuStats, Errno, Priority, ProcInfo, Stats, UserStr, AFFINITY_ANY};
 
 pub mod args;
+pub mod ctl;
 pub mod io;
+pub mod line;
 pub mod rt;
 pub mod sys;
 pub mod syscall;
@@ -43,6 +45,7 @@ pub mod test;
 pub mod tsc;
 
 pub use args::Args;
+pub use ctl::*;
 pub use sys::*;
 
 /// Declares the program's `main(args: Args) -> i32` and its `_start`.

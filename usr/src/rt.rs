@@ -11,6 +11,8 @@ use abi::UserStr;
 pub unsafe fn start(argc: u64, argv: *const UserStr, main: fn(Args) -> i32) -> ! {
     // SAFETY: forwarded from the caller.
     let args = unsafe { Args::from_raw(argc, argv) };
+    // `--table` anywhere: benchmark reports as one table row (the shell's `bench`).
+    crate::tsc::set_table_mode(args.iter().any(|a| a == "--table"));
     let code = main(args);
     crate::sys::exit(code)
 }

@@ -158,15 +158,13 @@ pub fn getcpu() -> Result<u64, Errno> {
 
 /// Sets the caller's scheduling priority.
 pub fn set_priority(p: Priority) -> Result<(), Errno> {
-    // SAFETY: no memory arguments.
-    ret(unsafe { syscall1(nr::SET_PRIORITY, p as u64) }).map(drop)
+    crate::ctl::set_priority_of(0, p)
 }
 
 /// Pins the caller to `cpu`, or lets it run anywhere with
 /// [`abi::AFFINITY_ANY`].
 pub fn set_affinity(cpu: u64) -> Result<(), Errno> {
-    // SAFETY: no memory arguments.
-    ret(unsafe { syscall1(nr::SET_AFFINITY, cpu) }).map(drop)
+    crate::ctl::set_affinity_of(0, cpu)
 }
 
 /// Kernel statistics.

@@ -39,6 +39,10 @@ impl core::fmt::Write for Line {
 /// nothing else about their samples: the runner computes every statistic.
 pub fn print_samples(name: &str, unit: &str, samples: &[u64]) {
     use core::fmt::Write;
+    if TABLE_MODE.load(core::sync::atomic::Ordering::Relaxed) {
+        print_row(name, unit, samples);
+        return;
+    }
     for chunk in samples.chunks(SAMPLES_PER_LINE) {
         let mut line = Line { buf: [0; 2048], len: 0 };
         let _ = write!(line, "BSAMPLES name={name} unit={unit}");
@@ -53,4 +57,45 @@ pub fn print_samples(name: &str, unit: &str, samples: &[u64]) {
 /// [`print_samples`] in TSC cycles: `BSAMPLES name=.. unit=cycles v v ...`.
 pub fn report(name: &str, samples: &[u64]) {
     print_samples(name, "cycles", samples);
+}
+
+static TABLE_MODE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Reports become one row of the shell's `bench` table (see [`TABLE_HEADER`])
+/// instead of `BSAMPLES` lines; set at start-up when the program was given
+/// `--table`.
+pub fn set_table_mode(on: bool) {
+    TABLE_MODE.store(on, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// The header of the rows printed in table mode.
+pub const TABLE_HEADER: &str = "benchmark               unit          min        p50        p99        max        n";
+
+/// The nearest-rank `p`th percentile of `samples` (the smallest sample with at
+/// least p% of the samples at or below it), without sorting them: a binary
+/// search over values, counting at each step (64 passes at most).
+pub fn percentile(samples: &[u64], p: u64) -> u64 {
+    let n = samples.len() as u64;
+    if n == 0 {
+        return 0;
+    }
+    let rank = (p.min(100) * n).div_ceil(100).max(1);
+    let (mut lo, mut hi) = (0u64, u64::MAX);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if samples.iter().filter(|&&v| v <= mid).count() as u64 >= rank {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
+}
+
+/// One row of the shell's table: `name unit min p50 p99 max n`.
+fn print_row(name: &str, unit: &str, samples: &[u64]) {
+    let min = samples.iter().copied().min().unwrap_or(0);
+    let max = samples.iter().copied().max().unwrap_or(0);
+    let (p50, p99) = (percentile(samples, 50), percentile(samples, 99));
+    crate::println!("{name:<23} {unit:<7} {min:>10} {p50:>10} {p99:>10} {max:>10} {:>8}", samples.len());
 }

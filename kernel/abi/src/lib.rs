@@ -28,6 +28,9 @@
 
 use core::fmt;
 
+mod info;
+pub use info::{state, CpuStats, ProcInfo, PROC_NAME_MAX};
+
 /// System-call numbers (the value placed in `rax`).
 pub mod nr {
     /// `write(fd, buf, len) -> bytes written`. fd 1 and 2 go to the console.
@@ -62,21 +65,57 @@ pub mod nr {
     pub const TIME: u64 = 11;
     /// `getcpu() -> index of the CPU the caller is running on`.
     pub const GETCPU: u64 = 12;
-    /// `set_priority(priority) -> 0`, see [`crate::Priority`].
+    /// `set_priority(priority, pid) -> 0`, see [`crate::Priority`]. `pid` 0
+    /// is the caller; another process (`SRCH` if there is none) takes the
+    /// new priority when it next runs (a blocked one after it wakes).
     pub const SET_PRIORITY: u64 = 13;
-    /// `set_affinity(cpu) -> 0`; `cpu` = [`crate::AFFINITY_ANY`] lets the
-    /// caller run anywhere. `INVAL` for a CPU that does not exist.
+    /// `set_affinity(cpu, pid) -> 0`; `cpu` = [`crate::AFFINITY_ANY`] lets
+    /// the process run anywhere. `INVAL` for a CPU that does not exist.
+    /// `pid` as for `SET_PRIORITY`.
     pub const SET_AFFINITY: u64 = 14;
     /// `stats(buf, len) -> bytes written`: fills a [`crate::Stats`]
     /// (a prefix of `min(len, size_of::<Stats>())` bytes).
     pub const STATS: u64 = 15;
+    /// `kill(pid, signal) -> 0`: ends process `pid` with `signal`
+    /// ([`crate::wait::SIGKILL`], `SIGINT` or `SIGTERM`; there are no
+    /// handlers, so each kills). Signal 0 only checks that `pid` exists.
+    /// `SRCH` for no such process, `PERM` for init (pid 1), `INVAL` for an
+    /// unknown signal. A blocked process is woken and ends at once; one in
+    /// ring 3 ends at its next trap (at most one time slice).
+    pub const KILL: u64 = 16;
+    /// `proc_list(buf, len) -> number of processes`: fills `buf` with up to
+    /// `len / ProcInfo::SIZE` [`crate::ProcInfo`] records (by pid) and
+    /// returns how many processes there are (more than fit means truncated).
+    pub const PROC_LIST: u64 = 17;
+    /// `cpu_stats(cpu, buf, len) -> bytes written`: fills a
+    /// [`crate::CpuStats`] for `cpu` (a prefix of `min(len, SIZE)` bytes).
+    /// `INVAL` for a CPU that is not online.
+    pub const CPU_STATS: u64 = 18;
+    /// `tunables(assign_ptr, assign_len, out_ptr, out_len) -> output length`.
+    /// With `assign_len > 0`, first applies the assignment `key=value`
+    /// (UTF-8); if it is refused the call returns `INVAL` and `out` holds the
+    /// reason (NUL-terminated if it fits). Then writes every live tunable as
+    /// space-separated `key=value` into `out` (truncated to `out_len`) and
+    /// returns the full length. `assign_len` at most [`crate::MAX_PATH`].
+    pub const TUNABLES: u64 = 19;
+    /// `poweroff(code) -> !`: stops the machine. Under QEMU (isa-debug-exit)
+    /// QEMU exits with status 33 for `code` 0 and 35 otherwise; without that
+    /// device the kernel enters ACPI S5 (soft off), else halts.
+    pub const POWEROFF: u64 = 20;
+    /// `initrd_list(buf, len) -> full length`: the names of the files in
+    /// the initrd, each followed by `\n`, truncated to `len` bytes.
+    pub const INITRD_LIST: u64 = 21;
+    /// `set_foreground(pid) -> previous pid`: Ctrl-C (byte 0x03) on the
+    /// serial console sends `SIGINT` to `pid` instead of being read as
+    /// input; 0 = none (Ctrl-C is an ordinary byte). `SRCH` for a pid that
+    /// is not a live process. The shell sets it for each foreground job.
+    pub const SET_FOREGROUND: u64 = 22;
     /// `test_exit(status) -> !`: ends the kernel's test run with `status`
     /// (0 = passed), for a ring-3 program that drives a test run
     /// (`test=user:PROGRAM,ARG...`). `PERM` in any other mode, including
     /// the ordinary `test` runs, where ring-3 test programs just exit.
     pub const TEST_EXIT: u64 = 23;
-    /// Number of system calls; any number `>= NR_SYSCALLS` returns `NOSYS`,
-    /// and so do the unassigned numbers below it (16..=22).
+    /// Number of system calls; any number `>= NR_SYSCALLS` returns `NOSYS`.
     pub const NR_SYSCALLS: u64 = 24;
 
     /// The name of a system call, for traces and statistics.
@@ -98,6 +137,13 @@ pub mod nr {
             SET_PRIORITY => "set_priority",
             SET_AFFINITY => "set_affinity",
             STATS => "stats",
+            KILL => "kill",
+            PROC_LIST => "proc_list",
+            CPU_STATS => "cpu_stats",
+            TUNABLES => "tunables",
+            POWEROFF => "poweroff",
+            INITRD_LIST => "initrd_list",
+            SET_FOREGROUND => "set_foreground",
             TEST_EXIT => "test_exit",
             _ => "unknown",
         }
@@ -109,7 +155,7 @@ pub mod nr {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum Errno {
-    /// Not permitted (`test_exit` outside a ring-3-driven test run).
+    /// Not permitted (killing init; `test_exit` outside a ring-3-driven test run).
     PERM = 1,
     /// No such file (exec of a path not in the initrd).
     NOENT = 2,
@@ -238,6 +284,8 @@ impl fmt::Display for Errno {
 /// Normal exit with code `c`: `(c & 0xff) << 8`. Killed by a signal `s`
 /// (the kernel's name for a fatal fault): `s` in the low 7 bits.
 pub mod wait {
+    /// Interrupt from the keyboard (Ctrl-C); kills (no handlers).
+    pub const SIGINT: u8 = 2;
     /// Illegal instruction (`#UD`, invalid opcode).
     pub const SIGILL: u8 = 4;
     /// Arithmetic error (`#DE`, divide error).
@@ -246,6 +294,8 @@ pub mod wait {
     pub const SIGKILL: u8 = 9;
     /// Bad memory access (`#PF` page fault, `#GP` general protection).
     pub const SIGSEGV: u8 = 11;
+    /// Polite termination request; kills (no handlers).
+    pub const SIGTERM: u8 = 15;
 
     /// Status for a process that called `exit(code)`; only the low 8 bits
     /// of `code` are kept.
@@ -286,6 +336,8 @@ pub mod wait {
     /// The name of a signal number, for messages.
     pub const fn signal_name(signal: u8) -> &'static str {
         match signal {
+            SIGINT => "SIGINT",
+            SIGTERM => "SIGTERM",
             SIGILL => "SIGILL",
             SIGFPE => "SIGFPE",
             SIGKILL => "SIGKILL",
@@ -565,10 +617,9 @@ mod tests {
     fn names_and_priority() {
         assert_eq!(nr::name(nr::STATS), "stats");
         assert_eq!(nr::name(nr::NR_SYSCALLS), "unknown");
-        for n in (0..=nr::STATS).chain([nr::TEST_EXIT]) {
+        for n in 0..nr::NR_SYSCALLS {
             assert_ne!(nr::name(n), "unknown");
         }
-        assert_eq!(nr::name(16), "unknown");
         assert_eq!(Priority::from_u64(1), Some(Priority::Normal));
         assert_eq!(Priority::from_u64(3), None);
     }

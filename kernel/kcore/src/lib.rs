@@ -18,7 +18,8 @@
 //! [`uptr`] (user pointer range checks), [`lockorder`] (lock ranking model),
 //! [`tunables`] (scheduler policies chosen at boot or run time),
 //! [`trace`] (scheduler trace classes, records and per-CPU rings),
-//! [`limine_boot`] (Limine handover rules per base revision).
+//! [`limine_boot`] (Limine handover rules per base revision),
+//! [`s5`] (the ACPI soft-off sleep type, for power-off).
 
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
@@ -32,6 +33,7 @@ pub mod initrd;
 pub mod ipc;
 pub mod limine_boot;
 pub mod lockorder;
+pub mod s5;
 pub mod tunables;
 pub mod trace;
 pub mod uptr;

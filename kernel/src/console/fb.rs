@@ -21,12 +21,26 @@ pub struct TextConsole<'a> {
     col: usize,
     row: usize,
     fg: u32,
+    /// Where an escape sequence from the shell's line editor stands.
+    esc: Esc,
+}
+
+/// VT100 escape-sequence state: the framebuffer console understands the few
+/// sequences the shell's line editor and `top` send (`ESC [ n C/D/K/H/J`) and
+/// swallows the others, so they never show as `?`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Esc {
+    None,
+    /// After ESC.
+    Start,
+    /// After `ESC [`, with the number read so far.
+    Csi(usize),
 }
 
 impl<'a> TextConsole<'a> {
     /// A console over `pixels` (`stride` pixels per line).
     pub fn new(pixels: &'a mut [u32], width: usize, height: usize, stride: usize) -> Self {
-        TextConsole { pixels, width, height, stride, col: 0, row: 0, fg: 0x00c0_c0c0 }
+        TextConsole { pixels, width, height, stride, col: 0, row: 0, fg: 0x00c0_c0c0, esc: Esc::None }
     }
 
     fn cols(&self) -> usize {
@@ -67,12 +81,61 @@ impl<'a> TextConsole<'a> {
         }
     }
 
-    /// Writes one byte (printable ASCII, `\n`, `\r`; others as `?`).
+    /// Blanks cells `from..to` of the current row.
+    fn blank(&mut self, from: usize, to: usize) {
+        let keep = self.col;
+        for col in from..to.min(self.cols()) {
+            self.col = col;
+            self.glyph(b' ');
+        }
+        self.col = keep;
+    }
+
+    /// Acts on the final byte of `ESC [ n <final>`.
+    fn csi(&mut self, n: usize, fin: u8) {
+        match fin {
+            b'D' => self.col = self.col.saturating_sub(n.max(1)),
+            b'C' => self.col = (self.col + n.max(1)).min(self.cols() - 1),
+            b'K' => self.blank(self.col, self.cols()),
+            b'H' => (self.row, self.col) = (0, 0),
+            b'J' if n == 2 => {
+                self.pixels.fill(0);
+                (self.row, self.col) = (0, 0);
+            }
+            _ => {}
+        }
+    }
+
+    /// Writes one byte (printable ASCII, `\n`, `\r`, backspace, the escape
+    /// sequences of [`Esc`]; others as `?`).
     pub fn put(&mut self, c: u8) {
         if self.rows() == 0 || self.cols() == 0 {
             return;
         }
+        match (self.esc, c) {
+            (Esc::Start, b'[') => {
+                self.esc = Esc::Csi(0);
+                return;
+            }
+            (Esc::Start, _) => {
+                self.esc = Esc::None;
+                return;
+            }
+            (Esc::Csi(n), b'0'..=b'9') => {
+                self.esc = Esc::Csi(n.saturating_mul(10).saturating_add((c - b'0') as usize));
+                return;
+            }
+            (Esc::Csi(n), 0x40..=0x7e) => {
+                self.esc = Esc::None;
+                self.csi(n, c);
+                return;
+            }
+            (Esc::Csi(_), _) => return,
+            (Esc::None, _) => {}
+        }
         match c {
+            0x1b => self.esc = Esc::Start,
+            0x08 => self.col = self.col.saturating_sub(1),
             b'\n' => self.newline(),
             b'\r' => self.col = 0,
             0x20..=0x7e => {

@@ -1,5 +1,6 @@
 //! COM1 (16550 UART) driver: polled output, interrupt-driven input (once the IOAPIC
-//! routes IRQ 4), `\n` sent as `\r\n`.
+//! routes IRQ 4), `\n` sent as `\r\n`. While a process is the console's foreground
+//! (`proc::signal`), Ctrl-C (0x03) is not input: it sends that process SIGINT.
 
 use crate::arch::io::{inb, outb};
 use crate::sync::{IrqGuard, IrqMutex};
@@ -76,7 +77,7 @@ pub fn write_unlocked(s: &str) {
 
 /// Bytes received on COM1 and not read yet, and the tasks waiting for some.
 static INPUT: IrqMutex<Input> = IrqMutex::ranked(
-    Input { ring: [0; INPUT_MAX], head: 0, len: 0, readers: alloc::vec::Vec::new() },
+    Input { ring: [0; INPUT_MAX], head: 0, len: 0, interrupts: 0, readers: alloc::vec::Vec::new() },
     crate::sync::order::SERIAL_INPUT,
 );
 const INPUT_MAX: usize = 4096;
@@ -87,11 +88,20 @@ struct Input {
     ring: [u8; INPUT_MAX],
     head: usize,
     len: usize,
+    /// Ctrl-C bytes taken out of the input for the foreground process, not yet sent.
+    interrupts: usize,
     readers: alloc::vec::Vec<core::task::Waker>,
 }
 
+/// Ctrl-C.
+const ETX: u8 = 0x03;
+
 impl Input {
     fn push(&mut self, b: u8) {
+        if b == ETX && crate::proc::signal::foreground() != 0 {
+            self.interrupts += 1;
+            return;
+        }
         if self.len == INPUT_MAX {
             self.head = (self.head + 1) % INPUT_MAX;
             self.len -= 1;
@@ -111,13 +121,18 @@ impl Input {
 /// Installs the receive-interrupt handler (IOAPIC routes COM1's IRQ to SERIAL_VECTOR).
 pub fn init_input() {
     crate::arch::trap::set_handler(crate::arch::apic::SERIAL_VECTOR, |_| {
-        let wake = {
+        let (wake, interrupts) = {
             let mut inp = INPUT.lock();
             inp.drain_uart();
-            core::mem::take(&mut inp.readers)
+            (core::mem::take(&mut inp.readers), core::mem::take(&mut inp.interrupts))
         };
         for w in wake {
             w.wake();
+        }
+        // After the input lock is released: `kill` takes the process table's lock,
+        // which ranks before it.
+        if interrupts > 0 {
+            crate::proc::signal::interrupt_foreground();
         }
         crate::arch::apic::eoi();
     });

@@ -14,7 +14,9 @@
 //! reaps them itself.
 
 pub mod exec;
+pub mod signal;
 pub mod syscall;
+pub mod sysinfo;
 pub mod thread;
 pub mod tests;
 
@@ -26,7 +28,8 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::future::Future;
 use core::pin::Pin;
-use core::sync::atomic::{AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU8, AtomicU64, Ordering};
+use futures_util::task::AtomicWaker;
 use core::task::{Context, Poll, Waker};
 
 /// Process id. 0 is the kernel (parent of processes it starts), 1 is `/init`.
@@ -56,13 +59,79 @@ pub enum State {
     Terminated = 5,
 }
 
-/// The part of a process its thread and the table share.
+/// The part of a process its thread and the table share: what other processes (kill,
+/// nice, pin, ps) read or ask of it, and what its thread reports.
 pub struct Shared {
     pub pid: Pid,
     state: AtomicU8,
+    /// A fatal signal sent to the process (0: none); its thread ends at its next trap.
+    signal: AtomicU8,
+    /// The thread's current wait (see `thread::blocking`), woken by a signal.
+    pub(crate) interrupt: AtomicWaker,
+    /// The priority (`executor::Priority as u8`) and affinity (`AFFINITY_ANY`: none)
+    /// the process should run with; its thread applies a change at its next trap.
+    priority: AtomicU8,
+    affinity: AtomicU64,
+    /// CPU the thread last ran on, and its TSC cycles on a CPU so far.
+    cpu: AtomicU32,
+    cycles: AtomicU64,
 }
 
 impl Shared {
+    fn new(pid: Pid) -> Shared {
+        Shared {
+            pid,
+            state: AtomicU8::new(State::Ready as u8),
+            signal: AtomicU8::new(0),
+            interrupt: AtomicWaker::new(),
+            priority: AtomicU8::new(executor::Priority::Normal as u8),
+            affinity: AtomicU64::new(abi::AFFINITY_ANY),
+            cpu: AtomicU32::new(0),
+            cycles: AtomicU64::new(0),
+        }
+    }
+
+    /// The pending fatal signal, if any.
+    pub fn signal(&self) -> Option<u8> {
+        match self.signal.load(Ordering::Acquire) {
+            0 => None,
+            s => Some(s),
+        }
+    }
+
+    /// Marks the process for death by `sig` (the first signal wins) and wakes its wait.
+    fn send(&self, sig: u8) {
+        let _ = self.signal.compare_exchange(0, sig, Ordering::AcqRel, Ordering::Acquire);
+        self.interrupt.wake();
+    }
+
+    /// The priority and affinity the process should run with.
+    pub fn wanted(&self) -> (executor::Priority, Option<usize>) {
+        let p = match self.priority.load(Ordering::Relaxed) {
+            0 => executor::Priority::High,
+            2 => executor::Priority::Low,
+            _ => executor::Priority::Normal,
+        };
+        let a = self.affinity.load(Ordering::Relaxed);
+        (p, if a == abi::AFFINITY_ANY { None } else { Some(a as usize) })
+    }
+
+    /// Asks for a priority (applied by the thread at its next trap).
+    pub fn want_priority(&self, p: executor::Priority) {
+        self.priority.store(p as u8, Ordering::Relaxed);
+    }
+
+    /// Asks for an affinity (applied by the thread at its next trap).
+    pub fn want_affinity(&self, cpu: Option<usize>) {
+        self.affinity.store(cpu.map_or(abi::AFFINITY_ANY, |c| c as u64), Ordering::Relaxed);
+    }
+
+    /// Accounts one stretch of `cycles` on `cpu` (one poll of the thread's task).
+    pub fn ran(&self, cpu: usize, cycles: u64) {
+        self.cpu.store(cpu as u32, Ordering::Relaxed);
+        self.cycles.fetch_add(cycles, Ordering::Relaxed);
+    }
+
     /// Current state.
     pub fn state(&self) -> State {
         match self.state.load(Ordering::Relaxed) {
@@ -115,7 +184,7 @@ pub fn create(parent: Pid, name: &str) -> Result<Arc<Shared>, Errno> {
     }
     let pid = t.next_pid;
     t.next_pid += 1;
-    let shared = Arc::new(Shared { pid, state: AtomicU8::new(State::Ready as u8) });
+    let shared = Arc::new(Shared::new(pid));
     let e = Entry { shared: shared.clone(), name: name.into(), parent, children: Vec::new(), status: None, waiter: None };
     t.procs.insert(pid, e);
     if let Some(p) = t.procs.get_mut(&parent) {
@@ -222,6 +291,34 @@ pub fn states() -> [usize; 6] {
         n[e.shared.state() as usize] += 1;
     }
     n
+}
+
+/// The shared part of live (or zombie) process `pid`.
+pub fn shared(pid: Pid) -> Option<Arc<Shared>> {
+    TABLE.lock().procs.get(&pid).map(|e| e.shared.clone())
+}
+
+/// One record per process in the table, by pid (for `proc_list`).
+pub fn list() -> Vec<abi::ProcInfo> {
+    let t = TABLE.lock();
+    t.procs
+        .values()
+        .map(|e| {
+            let s = &e.shared;
+            let mut info = abi::ProcInfo {
+                pid: s.pid,
+                parent: e.parent,
+                state: s.state() as u64,
+                cpu: s.cpu.load(Ordering::Relaxed) as u64,
+                priority: s.priority.load(Ordering::Relaxed) as u64,
+                affinity: s.affinity.load(Ordering::Relaxed),
+                cpu_ns: crate::arch::time::cycles_to_ns(s.cycles.load(Ordering::Relaxed)),
+                ..Default::default()
+            };
+            info.set_name(&e.name);
+            info
+        })
+        .collect()
 }
 
 /// Name of a live process.

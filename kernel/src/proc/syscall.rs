@@ -5,10 +5,11 @@
 //! (`AddressSpace::check`); calls that wait are awaited futures, so a waiting
 //! process costs nothing but its task.
 
+use super::sysinfo;
 use super::thread::{blocking, Next, Thread};
 use super::State;
 use crate::ipc::PORTS;
-use abi::{nr, Errno, Priority, Stats, AFFINITY_ANY, MAX_MSG, MAX_PATH, USER_STR_SIZE};
+use abi::{nr, Errno, Stats, MAX_MSG, MAX_PATH, USER_STR_SIZE};
 use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
@@ -42,9 +43,16 @@ pub async fn dispatch(t: &mut Thread) -> Next {
         nr::READ => read(t, a0, a1, a2).await,
         nr::TIME => Ok(crate::arch::time::uptime_ns() as usize),
         nr::GETCPU => Ok(crate::arch::cpu_id()),
-        nr::SET_PRIORITY => return set_priority(t, a0),
-        nr::SET_AFFINITY => return set_affinity(t, a0),
+        nr::SET_PRIORITY => sysinfo::set_priority(t, a0, a1),
+        nr::SET_AFFINITY => sysinfo::set_affinity(t, a0, a1),
         nr::STATS => stats(t, a0, a1),
+        nr::KILL => sysinfo::kill(a0, a1),
+        nr::PROC_LIST => sysinfo::proc_list(t, a0, a1),
+        nr::CPU_STATS => sysinfo::cpu_stats(t, a0, a1, a2),
+        nr::TUNABLES => sysinfo::tunables(t, a0, a1, a2, a3),
+        nr::POWEROFF => sysinfo::poweroff(t.proc.pid, a0),
+        nr::INITRD_LIST => sysinfo::initrd_list(t, a0, a1),
+        nr::SET_FOREGROUND => sysinfo::set_foreground(a0),
         nr::TEST_EXIT => crate::ktest::ring3_exit(t.proc.pid, a0),
         _ => Err(Errno::NOSYS),
     };
@@ -68,7 +76,7 @@ fn write(t: &mut Thread, fd: u64, ptr: u64, len: u64) -> R {
 
 async fn sleep(t: &mut Thread, ns: u64) -> R {
     t.proc.set_state(State::Sleeping);
-    blocking(t, executor::sleep(core::time::Duration::from_nanos(ns))).await;
+    blocking(t, executor::sleep(core::time::Duration::from_nanos(ns))).await?;
     Ok(0)
 }
 
@@ -91,7 +99,7 @@ async fn ipc_recv(t: &mut Thread, port: u64, ptr: u64, len: u64) -> R {
     t.space.check(ptr, len, true)?;
     let port = usize::try_from(port).map_err(|_| Errno::INVAL)?;
     t.proc.set_state(State::Blocked);
-    let msg = blocking(t, PORTS.recv(port)).await.map_err(|e| e.errno())?;
+    let msg = blocking(t, PORTS.recv(port)).await?.map_err(|e| e.errno())?;
     t.proc.set_state(State::Running);
     let n = msg.len().min(len as usize);
     t.space.copy_out(ptr, &msg[..n])?;
@@ -101,6 +109,8 @@ async fn ipc_recv(t: &mut Thread, port: u64, ptr: u64, len: u64) -> R {
 fn fork(t: &mut Thread) -> R {
     let child = super::create(t.proc.pid, &super::name(t.proc.pid).unwrap_or_default())?;
     let pid = child.pid;
+    child.want_priority(t.priority);
+    child.want_affinity(t.affinity);
     match t.fork(child) {
         Ok(ct) => {
             super::thread::start(ct, None);
@@ -120,7 +130,7 @@ async fn wait(t: &mut Thread, status_ptr: u64) -> R {
         t.space.check(status_ptr, 4, true)?;
     }
     t.proc.set_state(State::Blocked);
-    let (pid, status) = blocking(t, super::wait(t.proc.pid, None)).await?;
+    let (pid, status) = blocking(t, super::wait(t.proc.pid, None)).await??;
     t.proc.set_state(State::Running);
     if status_ptr != 0 {
         t.space.copy_out(status_ptr, &status.to_le_bytes())?;
@@ -177,35 +187,10 @@ async fn read(t: &mut Thread, fd: u64, ptr: u64, len: u64) -> R {
     }
     let mut buf = vec![0u8; (len as usize).min(4096)];
     t.proc.set_state(State::Blocked);
-    let n = blocking(t, crate::console::serial::read(&mut buf)).await;
+    let n = blocking(t, crate::console::serial::read(&mut buf)).await?;
     t.proc.set_state(State::Running);
     t.space.copy_out(ptr, &buf[..n])?;
     Ok(n)
-}
-
-fn set_priority(t: &mut Thread, p: u64) -> Next {
-    match Priority::from_u64(p) {
-        None => Next::Return(Errno::INVAL.as_neg()),
-        Some(p) => {
-            t.priority = match p {
-                Priority::High => executor::Priority::High,
-                Priority::Normal => executor::Priority::Normal,
-                Priority::Low => executor::Priority::Low,
-            };
-            Next::Respawn(0)
-        }
-    }
-}
-
-fn set_affinity(t: &mut Thread, cpu: u64) -> Next {
-    if cpu == AFFINITY_ANY {
-        t.affinity = None;
-    } else if (cpu as usize) < crate::smp::count() && crate::smp::cpus()[cpu as usize].online.load(Ordering::Acquire) {
-        t.affinity = Some(cpu as usize);
-    } else {
-        return Next::Return(Errno::INVAL.as_neg());
-    }
-    Next::Respawn(0)
 }
 
 fn stats(t: &mut Thread, ptr: u64, len: u64) -> R {

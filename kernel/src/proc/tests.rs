@@ -25,6 +25,8 @@ pub const TESTS: &[KTest] = ktests![
     sse_state_per_thread,
     serial_read,
     no_frame_leak,
+    signal_errors,
+    shell_syscalls,
     timer_fires_beside_a_spinning_process,
     syscall_fuzz,
 ];
@@ -189,6 +191,38 @@ fn no_frame_leak() -> TestResult {
     passes("/t_leak", &["t_leak"], LONG)
 }
 
+/// `kill` and `set_foreground` refuse what does not exist; a signal ends a process
+/// waiting in the kernel at once, with that signal's status.
+fn signal_errors() -> TestResult {
+    use super::signal::{kill, set_foreground};
+    use abi::Errno;
+    check!(kill(super::KERNEL_PID, 9) == Err(Errno::SRCH), "kill of the kernel pid");
+    check!(kill(u64::MAX, 9) == Err(Errno::SRCH), "kill of a pid never used");
+    check!(kill(u64::MAX, 1000) == Err(Errno::INVAL), "an unknown signal is INVAL before the pid is looked up");
+    check!(set_foreground(u64::MAX) == Err(Errno::SRCH), "foreground: a pid never used");
+    check!(super::signal::foreground() == 0, "no foreground process in test mode");
+    // Ctrl-C (as the serial driver sends it) ends the foreground process, here one
+    // spinning in ring 3, with SIGINT. Pid 1 counts as init (it may not be killed and
+    // inherits orphans): when this test runs first, a short program takes it.
+    if super::CREATED.load(core::sync::atomic::Ordering::Relaxed) == 0 {
+        run("/hello", &["hello", "-q"], SHORT)?;
+    }
+    let pid = super::spawn("/spin", &["spin"], None).map_err(|e| format!("starting /spin: {e}"))?;
+    crate::sched::block_on(executor::sleep(Duration::from_millis(50)));
+    check!(set_foreground(pid) == Ok(0), "spin as the foreground");
+    super::signal::interrupt_foreground(); // what Ctrl-C on COM1 does
+    check!(set_foreground(0) == Ok(pid), "foreground reset");
+    match crate::sched::block_on(executor::timeout(super::wait(super::KERNEL_PID, Some(pid)), SHORT)) {
+        Ok(Ok((_, status))) => check!(killed_by(status) == Some(abi::wait::SIGINT), "status {status:#x}"),
+        r => return Err(format!("spin did not die of SIGINT: {r:?}; {:?}", super::list().iter().find(|p| p.pid == pid))),
+    }
+    Ok(())
+}
+
+/// The shell's system calls from ring 3: results and error paths.
+fn shell_syscalls() -> TestResult {
+    passes("/t_ctl", &["t_ctl"], LONG)
+}
 /// A kernel timer on a CPU where a process spins in ring 3 fires on time, not at the end
 /// of the process's time slice (regression: the timer interrupt went back to ring 3,
 /// and only the executor's loop fires timers).

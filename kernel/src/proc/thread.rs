@@ -39,9 +39,6 @@ pub enum Next {
     Return(isize),
     /// The process ends with this wait status.
     Exit(i32),
-    /// Continue in a new task with changed spawn options (priority, affinity),
-    /// returning this value to ring 3 there.
-    Respawn(isize),
 }
 
 impl Thread {
@@ -86,17 +83,29 @@ impl Thread {
     }
 }
 
-/// Awaits `f`; if it had to wait (returned Pending at least once), the thread starts
-/// a new time slice afterwards: the slice counts time on the CPU, not time blocked.
-pub async fn blocking<F: core::future::Future>(t: &mut Thread, f: F) -> F::Output {
+/// Awaits `f`, unless a signal arrives first: then `f` is dropped (every wait the
+/// kernel offers may be cancelled) and the result is `INTR`; the thread loop then
+/// ends the process. If it had to wait (returned Pending at least once), the thread
+/// starts a new time slice afterwards: the slice counts time on the CPU, not time
+/// blocked.
+pub async fn blocking<F: core::future::Future>(t: &mut Thread, f: F) -> Result<F::Output, Errno> {
     let mut f = core::pin::pin!(f);
     let mut waited = false;
-    let out = core::future::poll_fn(|cx| match f.as_mut().poll(cx) {
-        core::task::Poll::Pending => {
-            waited = true;
-            core::task::Poll::Pending
+    // Borrowed, not cloned: no reference-count traffic on the IPC and sleep paths.
+    let proc: &Shared = &t.proc;
+    let out = core::future::poll_fn(|cx| {
+        // Register before checking: a signal sent in between still wakes us.
+        proc.interrupt.register(cx.waker());
+        if proc.signal().is_some() {
+            return core::task::Poll::Ready(Err(Errno::INTR));
         }
-        ready => ready,
+        match f.as_mut().poll(cx) {
+            core::task::Poll::Pending => {
+                waited = true;
+                core::task::Poll::Pending
+            }
+            core::task::Poll::Ready(v) => core::task::Poll::Ready(Ok(v)),
+        }
     })
     .await;
     if waited {
@@ -114,17 +123,22 @@ pub fn start(t: Box<Thread>, cpu: Option<usize>) {
         pinned: t.affinity.is_some(),
         name: "user",
     };
-    sched::exec().spawn_with(opts, with_fpu_saved(run(t))).detach();
+    let proc = t.proc.clone();
+    sched::exec().spawn_with(opts, polled(proc, run(t))).detach();
 }
 
-/// Saves the thread's FPU/SSE state at the end of every poll (the lazy-FPU rule of
-/// `arch::user::save_fpu`): after a Pending the task may resume on any CPU, after
-/// another thread ran here.
-async fn with_fpu_saved<F: core::future::Future>(f: F) -> F::Output {
+/// Wraps every poll of a thread's task: saves its FPU/SSE state at the end (the
+/// lazy-FPU rule of `arch::user::save_fpu`: after a Pending the task may resume on
+/// any CPU, after another thread ran here), and accounts the poll's time and CPU to
+/// the process (`ps`). A system call that does not wait stays inside one poll, so
+/// the two TSC reads are per poll, not per call.
+async fn polled<F: core::future::Future>(proc: Arc<Shared>, f: F) -> F::Output {
     let mut f = core::pin::pin!(f);
     core::future::poll_fn(|cx| {
+        let t0 = crate::arch::cpu::rdtsc();
         let r = f.as_mut().poll(cx);
         crate::arch::user::save_fpu();
+        proc.ran(crate::arch::cpu_id(), crate::arch::cpu::rdtsc().wrapping_sub(t0));
         r
     })
     .await
@@ -146,7 +160,7 @@ async fn traced(nr: u64, dispatch: impl core::future::Future<Output = Next>) -> 
     task_event(Kind::SyscallEnter, nr as u32, 0);
     let next = dispatch.await;
     let ret = match next {
-        Next::Return(v) | Next::Respawn(v) => v as u32,
+        Next::Return(v) => v as u32,
         Next::Exit(status) => status as u32,
     };
     task_event(Kind::SyscallExit, nr as u32, ret);
@@ -189,6 +203,21 @@ const WAIT_GRANULARITY_NS: u64 = 1_000_000;
 async fn run(mut t: Box<Thread>) {
     t.new_slice();
     let status = loop {
+        if let Some(sig) = t.proc.signal() {
+            break signal_status(sig);
+        }
+        let (priority, affinity) = t.proc.wanted();
+        if (priority, affinity) != (t.priority, t.affinity) {
+            // Continue in a new task with the new spawn options (set_priority,
+            // set_affinity, by this process or another); it may run on another
+            // CPU before this poll ends.
+            t.priority = priority;
+            t.affinity = affinity;
+            crate::arch::user::save_fpu();
+            t.proc.set_state(State::Ready);
+            start(t, None);
+            return;
+        }
         t.space.activate();
         t.proc.set_state(State::Running);
         let me = crate::arch::cpu_id();
@@ -212,14 +241,6 @@ async fn run(mut t: Box<Thread>) {
             Trap::Syscall => match traced(t.ctx.frame.rax, syscall::dispatch(&mut t)).await {
                 Next::Return(v) => t.ctx.frame.rax = v as u64,
                 Next::Exit(status) => break status,
-                Next::Respawn(v) => {
-                    t.ctx.frame.rax = v as u64;
-                    // The new task may run on another CPU before this poll ends.
-                    crate::arch::user::save_fpu();
-                    t.proc.set_state(State::Ready);
-                    start(t, None);
-                    return;
-                }
             },
             Trap::Interrupt(_) => {
                 // Yield when the slice is over, and also when one of this CPU's kernel

@@ -288,8 +288,21 @@ impl Fuzzer {
                 _ => pointer(r).0,
             };
         }
-        let unknown = [16, 17, 18, 19, 20, 21, 22, nr::NR_SYSCALLS, nr::NR_SYSCALLS + 1, 1000, 1 << 32, (1 << 32) | 5, 1 << 63, u64::MAX, u32::MAX as u64];
-        let n = if r.chance(12) { r.pick(&unknown) } else { r.below(nr::STATS + 1) };
+        let unknown = [nr::NR_SYSCALLS, nr::NR_SYSCALLS + 1, 1000, 1 << 32, (1 << 32) | 5, 1 << 63, u64::MAX, u32::MAX as u64];
+        // The shell's calls, fuzzed where that cannot disturb other processes or the
+        // run: never poweroff, no kill of a live process, no tunable changed.
+        let shell = [nr::KILL, nr::PROC_LIST, nr::CPU_STATS, nr::TUNABLES, nr::INITRD_LIST, nr::SET_FOREGROUND];
+        let n = if r.chance(12) {
+            r.pick(&unknown)
+        } else if r.chance(15) {
+            r.pick(&shell)
+        } else {
+            r.below(nr::STATS + 1)
+        };
+        // set_priority/set_affinity name a pid in a[1] (0: the caller); only ourselves
+        // or a pid that does not exist.
+        let other = r.pick(&[1u64 << 40, u64::MAX]);
+        let target = r.pick(&[0, 0, 0, self.pid, other]);
         let expect = match n {
             nr::WRITE => {
                 let (p, m) = pointer(r);
@@ -353,20 +366,26 @@ impl Fuzzer {
             nr::SET_PRIORITY => {
                 // Low rarely: a Low worker waits until nothing else is runnable.
                 a[0] = r.pick(&[0, 1, 1, 1, 2, 3, u64::MAX, 1 << 32]);
-                if a[0] <= 2 {
-                    Expect::Ok(0)
-                } else {
+                a[1] = target;
+                if a[0] > 2 {
                     Expect::Err(Errno::INVAL)
+                } else if target == other {
+                    Expect::Err(Errno::SRCH)
+                } else {
+                    Expect::Ok(0)
                 }
             }
             nr::SET_AFFINITY => {
                 let c = self.ncpus;
                 let x = r.below(c);
                 a[0] = r.pick(&[0, c - 1, x, c, 255, 1 << 32, u64::MAX, u64::MAX - 1]);
-                if a[0] < c || a[0] == AFFINITY_ANY {
-                    Expect::Ok(0)
-                } else {
+                a[1] = target;
+                if !(a[0] < c || a[0] == AFFINITY_ANY) {
                     Expect::Err(Errno::INVAL)
+                } else if target == other {
+                    Expect::Err(Errno::SRCH)
+                } else {
+                    Expect::Ok(0)
                 }
             }
             nr::STATS => {
@@ -379,7 +398,57 @@ impl Fuzzer {
                     Verdict::Unknown => Expect::OkOr(&[Errno::FAULT]),
                 }
             }
-            nr::TEST_EXIT => return, // never: it could end the test run
+            nr::TEST_EXIT | nr::POWEROFF => return, // never: it would end the test run
+            nr::KILL => {
+                // Only pids that do not exist (0 is the kernel's): the signal is
+                // checked first.
+                a[0] = r.pick(&[0, 1 << 40, u64::MAX]);
+                a[1] = r.pick(&[0, 2, 9, 15, 1, 77, 1 << 8 | 9, u64::MAX, a[1]]);
+                if matches!(a[1], 0 | 2 | 9 | 15) {
+                    Expect::Err(Errno::SRCH)
+                } else {
+                    Expect::Err(Errno::INVAL)
+                }
+            }
+            nr::SET_FOREGROUND => {
+                a[0] = r.pick(&[1 << 40, u64::MAX]);
+                Expect::Err(Errno::SRCH)
+            }
+            nr::PROC_LIST | nr::INITRD_LIST => {
+                let (p, m) = pointer(r);
+                let len = length(r, p);
+                (a[0], a[1]) = (p, len);
+                match judge(p, m, len, true) {
+                    Verdict::Fault => Expect::Err(Errno::FAULT),
+                    Verdict::Valid => Expect::AnyOk,
+                    Verdict::Unknown => Expect::OkOr(&[Errno::FAULT]),
+                }
+            }
+            nr::CPU_STATS => {
+                let (p, m) = pointer(r);
+                let len = length(r, p);
+                let c = self.ncpus;
+                a[0] = r.pick(&[0, c - 1, c, 1 << 32, u64::MAX]);
+                (a[1], a[2]) = (p, len);
+                match judge(p, m, len, true) {
+                    Verdict::Fault => Expect::Err(Errno::FAULT),
+                    Verdict::Valid if a[0] >= c => Expect::Err(Errno::INVAL),
+                    Verdict::Valid => Expect::Ok((len as usize).min(CpuStats::SIZE)),
+                    Verdict::Unknown => Expect::OkOr(&[Errno::FAULT, Errno::INVAL]),
+                }
+            }
+            nr::TUNABLES => {
+                // Reads only (no assignment: a[1] = 0), whatever the assignment pointer.
+                let (p, m) = pointer(r);
+                let len = length(r, p);
+                a[1] = 0;
+                (a[2], a[3]) = (p, len);
+                match judge(p, m, len, true) {
+                    Verdict::Fault => Expect::Err(Errno::FAULT),
+                    Verdict::Valid => Expect::AnyOk,
+                    Verdict::Unknown => Expect::OkOr(&[Errno::FAULT]),
+                }
+            }
             _ => Expect::Err(Errno::NOSYS),
         };
         let raw = raw(via80, n, a);

@@ -1,6 +1,6 @@
 //! `init`: the first user process (pid 1), started by the kernel in `run` mode.
-//! Starts `/hello` as a demonstration child, then reaps children for ever:
-//! its own and every orphan the kernel hands to it. (A shell comes later.)
+//! Starts the shell (`/sh`) on the console, starts it again if it ends, and reaps
+//! every orphan the kernel hands over in between.
 
 #![no_std]
 #![no_main]
@@ -9,36 +9,48 @@ use usr::*;
 
 entry!(main);
 
+/// Starts `/sh`; its pid, or `None` if it could not be started.
+fn start_shell() -> Option<u64> {
+    match fork() {
+        Ok(Fork::Child) => {
+            let e = exec("/sh", &["sh"]);
+            println!("init: cannot run /sh: {e}");
+            exit(127)
+        }
+        Ok(Fork::Parent(pid)) => Some(pid),
+        Err(e) => {
+            println!("init: fork failed: {e}");
+            None
+        }
+    }
+}
+
 fn main(_args: Args) -> i32 {
     let pid = getpid().unwrap_or(0);
     let cpus = stats().map(|s| s.num_cpus).unwrap_or(0);
     println!("init: started (pid {pid}, {cpus} CPUs)");
-    match fork() {
-        Ok(Fork::Child) => exit(exec("/hello", &["hello", "from", "init"]) as i32 + 100),
-        Ok(Fork::Parent(_)) => {}
-        Err(e) => println!("init: fork failed: {e}"),
-    }
-    let mut idle_reported = false;
+    let mut shell = start_shell();
     loop {
         match wait() {
-            Ok((child, status)) => {
-                idle_reported = false;
+            Ok((child, status)) if Some(child) == shell => {
                 match (exited(status), killed_by(status)) {
-                    (Some(code), _) => println!("init: reaped {child}, exit {code}"),
-                    (_, Some(sig)) => println!(
-                        "init: reaped {child}, killed by {}",
-                        abi::wait::signal_name(sig)
-                    ),
-                    _ => println!("init: reaped {child}, status {status:#x}"),
+                    (Some(code), _) => println!("init: shell (pid {child}) exited {code}; starting a new one"),
+                    (_, Some(sig)) => println!("init: shell (pid {child}) killed by {}; starting a new one", abi::wait::signal_name(sig)),
+                    _ => println!("init: shell (pid {child}) ended; starting a new one"),
                 }
+                // A shell that cannot start at all would otherwise spin here.
+                if exited(status) == Some(127) {
+                    let _ = sleep_ms(1000);
+                }
+                shell = start_shell();
             }
+            // Orphans handed over by the kernel: reaped quietly.
+            Ok(_) => {}
             Err(Errno::CHILD) => {
-                if !idle_reported {
-                    println!("init: no children; reaping orphans as they come (quit QEMU with Ctrl-A X)");
-                    idle_reported = true;
+                shell = start_shell();
+                if shell.is_none() {
+                    let _ = sleep_ms(1000);
                 }
-                // Orphans are re-parented to init when their parent exits.
-                let _ = sleep_ms(1000);
             }
             Err(e) => {
                 println!("init: wait failed: {e}");

@@ -36,6 +36,12 @@ pub fn inb(port: u16) -> u8 {
     unsafe { Port::<u8>::new(port).read() }
 }
 
+/// Writes a 16-bit value to an I/O port.
+pub fn outw(port: u16, value: u16) {
+    // SAFETY: as for `outb` (the ACPI PM1 control ports).
+    unsafe { Port::<u16>::new(port).write(value) }
+}
+
 /// Writes a 32-bit value to an I/O port.
 pub fn outl(port: u16, value: u32) {
     check(port);

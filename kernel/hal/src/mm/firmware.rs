@@ -25,6 +25,13 @@ pub fn ensure_mapped(pa: u64, len: u64) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// The `len` bytes of a firmware table (e.g. the DSDT's AML, for `_S5`) at `pa`,
+/// mapped read-only first if the HHDM skips them.
+pub fn table_bytes(pa: u64, len: u64) -> Result<&'static [u8], &'static str> {
+    ensure_mapped(pa, len)?;
+    Ok(phys::bytes(pa, usize::try_from(len).map_err(|_| "firmware table too long")?))
+}
+
 /// `acpi` crate handler: physical = HHDM + offset, mapped on demand, never unmapped.
 #[derive(Clone, Copy, Debug)]
 pub struct AcpiMapper;
