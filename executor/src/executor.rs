@@ -325,9 +325,12 @@ impl Executor {
         self.cpus[cpu].timers.next_deadline()
     }
 
-    /// Tells the executor that `cpu`'s timer was reprogrammed outside
-    /// [`Platform::set_deadline`], so the next idle must program it again even if the
-    /// earliest deadline did not change. Called on `cpu` itself.
+    /// Tells the executor that `cpu`'s timer is no longer armed as it last asked: it was
+    /// reprogrammed outside [`Platform::set_deadline`], or it fired. The next idle then
+    /// programs it again even if the earliest deadline did not change, and an idle CPU
+    /// about to halt goes round its loop instead. A platform's timer interrupt handler
+    /// must call it (on `cpu` itself): an interrupt that comes before the deadline would
+    /// otherwise leave the CPU halted with nothing armed.
     pub fn timer_clobbered(&self, cpu: usize) {
         self.cpus[cpu].programmed.store(CLOBBERED, Ordering::Relaxed);
     }

@@ -135,7 +135,8 @@ pub trait Platform: Send + Sync + 'static {
     fn ticks_per_second(&self) -> u64;
 
     /// Ask for an interrupt on THIS cpu at `deadline` (absolute, in `now()` units), or for
-    /// none. Called by the executor on `cpu` itself, before idling, whenever its earliest
+    /// none. The interrupt's handler must call
+    /// [`Executor::timer_clobbered`](crate::Executor::timer_clobbered). Called by the executor on `cpu` itself, before idling, whenever its earliest
     /// timer deadline differs from the one it last asked for. A busy CPU checks its timers
     /// on every loop iteration, so it needs no tick.
     fn set_deadline(&self, cpu: usize, deadline: Option<u64>);

@@ -8,7 +8,7 @@ use core::pin::pin;
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::{Context, Poll};
 
-use crate::executor::Executor;
+use crate::executor::{Executor, CLOBBERED};
 use crate::idle::IdleOutcome;
 use crate::stats::{add_local, bump_local};
 use crate::state::{AfterPoll, CANCELLED, HANDLE, JOIN_WAKER};
@@ -162,7 +162,11 @@ impl Executor {
         let halted = Cell::new(false);
         let halt_start = self.now();
         self.platform().idle(cpu, &|| {
-            let h = keep_going() && !self.has_work(cpu);
+            // A timer interrupt since the timer was programmed (the platform reported it
+            // with `timer_clobbered`) means nothing is armed now: halting would wait for
+            // ever if the interrupt came before the deadline (e.g. armed early for the
+            // timer spin). Go round the loop instead; it programs the timer again.
+            let h = keep_going() && !self.has_work(cpu) && pc.programmed.load(Ordering::Relaxed) != CLOBBERED;
             halted.set(h);
             h
         });

@@ -24,9 +24,16 @@ pub fn init(cpus: usize) {
     EXEC.call_once(|| Executor::new(&platform::KernelPlatform, cpus));
     crate::mm::tlb::init();
     trap::set_handler(apic::TIMER_VECTOR, |_| {
+        let cpu = crate::arch::cpu_id();
         apic::timer_fired();
+        // The timer is no longer armed: the executor must program it again even for the
+        // same deadline (an interrupt a little before it, e.g. one armed early by the
+        // timer spin, would otherwise leave the CPU halted with nothing armed).
+        if let Some(e) = EXEC.get() {
+            e.timer_clobbered(cpu);
+        }
         trace::event(kcore::trace::Kind::TimerIrq, 0, 0, 0);
-        metrics::timer_tick(crate::arch::cpu_id());
+        metrics::timer_tick(cpu);
         apic::eoi();
     });
     trap::set_handler(apic::RESCHEDULE_VECTOR, |_| {

@@ -18,6 +18,7 @@ use futures_util::task::AtomicWaker;
 pub const TESTS: &[KTest] = crate::ktests![
     tunables_change_at_run_time,
     no_lost_wake_under_each_idle_policy,
+    lone_timers_fire_under_each_timer_spin,
     polling_cpu_takes_wakes_without_ipi,
 ];
 
@@ -105,6 +106,37 @@ fn no_lost_wake_under_each_idle_policy() -> TestResult {
         }
     }
     crate::kprintln!("    (1500 hops round {n} CPUs under halt, poll:20, poll:300, adaptive:200, timer_spin=50)");
+    Ok(())
+}
+
+/// A CPU whose only work is its own timers (no IPI to rescue a missed deadline) must
+/// wake for each of them under every timer spin and idle policy. Regression: with a
+/// timer spin, a timer interrupt that came a little early left the executor believing
+/// the timer was still armed, and the CPU halted for ever.
+fn lone_timers_fire_under_each_timer_spin() -> TestResult {
+    let _restore = Restore(tunables::get());
+    let cpu = smp::online() - 1;
+    for setting in ["timer_spin=0", "timer_spin=20", "timer_spin=100", "idle=adaptive", "idle=poll:30", "idle=halt"] {
+        tunables::set(setting).map_err(|e| format!("{setting}: {e}"))?;
+        let t = spawn_on(cpu, async {
+            let mut x = 0x9e37_79b9u64;
+            for _ in 0..300 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let d = crate::arch::cpu::rdtsc() + time::ns_to_cycles(20_000 + x % 200_000);
+                executor::sleep_until(d).await;
+                if crate::arch::cpu::rdtsc() < d {
+                    return Err("a sleep ended before its deadline");
+                }
+            }
+            Ok(())
+        });
+        match block_on(executor::timeout(t, Duration::from_secs(20))) {
+            Ok(r) => r.map_err(|e| format!("{setting}: {e}"))?,
+            Err(_) => return Err(format!("{setting}: 300 short sleeps on cpu{cpu} did not finish in 20 s (a timer never fired)")),
+        }
+    }
     Ok(())
 }
 
