@@ -104,9 +104,9 @@ bench-host:
 # with bench=$(ONLY) trace=$(TRACE_CLASSES) (hard timeout), keeps the serial log, converts it.
 TRACE_CLASSES ?= all
 trace: deps all
-	@test -n "$(ONLY)" || { echo "usage: make trace ONLY=<benchmark> [TRACE_CLASSES=poll,wake,...] [SMP=n]"; exit 2; }
+	@test -n "$(ONLY)" || { echo "usage: make trace ONLY=<benchmark> [TRACE_CLASSES=poll,wake,...] [TUNABLES=\"idle=halt ...\"] [SMP=n]"; exit 2; }
 	@mkdir -p $(BUILD)/trace
-	@TIMEOUT=$${TRACE_TIMEOUT:-300} boot/qemu.sh $(KERNEL) $(INITRD) "bench=$(ONLY) trace=$(TRACE_CLASSES)" \
+	@TIMEOUT=$${TRACE_TIMEOUT:-300} boot/qemu.sh $(KERNEL) $(INITRD) "bench=$(ONLY) trace=$(TRACE_CLASSES) $(TUNABLES)" \
 		>$(BUILD)/trace/$(ONLY).log 2>&1; rc=$$?; [ $$rc = 33 ] || echo "make trace: QEMU exited with $$rc (log: $(BUILD)/trace/$(ONLY).log)"
 	python3 benches/runner/trace.py $(BUILD)/trace/$(ONLY).log --json $(BUILD)/trace/$(ONLY).json --report $(BUILD)/trace/$(ONLY).txt
 

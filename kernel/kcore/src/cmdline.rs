@@ -358,7 +358,7 @@ mod tests {
         assert_eq!(
             c.warnings,
             vec![
-                "idle: '0' is not a number in 1..=100000; using idle=halt".to_string(),
+                "idle: '0' is not a number in 1..=100000; using idle=adaptive:200".to_string(),
                 "ignored unknown option 'steal'".to_string()
             ]
         );

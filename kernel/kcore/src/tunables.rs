@@ -9,8 +9,8 @@
 //! | `wake_thieves` | `on`, `off` | `on` |
 //! | `balance` | `off`, `<period_ms>[,<imbalance>]` | `100,2` |
 //! | `slice_hz` | `1..=10000` (time slices per second) | `100` |
-//! | `idle` | `halt`, `poll:<µs>`, `adaptive[:<max µs>]` | see [`DEFAULT_IDLE`] |
-//! | `timer_spin` | `0..=10000` (µs armed early, then spun) | see [`DEFAULT_TIMER_SPIN_US`] |
+//! | `idle` | `halt`, `poll:<µs>`, `adaptive[:<max µs>]` | `adaptive:200` ([`DEFAULT_IDLE`]) |
+//! | `timer_spin` | `0..=10000` (µs armed early, then spun) | `50` ([`DEFAULT_TIMER_SPIN_US`]) |
 //!
 //! A new policy is a variant here (its name in `parse`/`Display`) plus its
 //! implementation in the executor or the kernel.
@@ -62,10 +62,12 @@ pub enum Idle {
     },
 }
 
-/// The default idle policy (chosen by measurement: docs/benchmarking.md, "Idle policies").
-pub const DEFAULT_IDLE: Idle = Idle::Halt;
-/// The default timer spin in µs (chosen by measurement: docs/benchmarking.md).
-pub const DEFAULT_TIMER_SPIN_US: u32 = 0;
+/// The default idle policy: adaptive polling up to 200 µs. Against `halt` it cut every
+/// idle-CPU wake 6-50x (docs/benchmarking.md, "Choosing the defaults", with the commands).
+pub const DEFAULT_IDLE: Idle = Idle::Adaptive { max_us: DEFAULT_ADAPTIVE_MAX_US };
+/// The default timer spin in µs: 50 cut ring-3 sleep lateness 4x for about 5 µs of
+/// polling per sleep (docs/benchmarking.md, "Choosing the defaults").
+pub const DEFAULT_TIMER_SPIN_US: u32 = 50;
 /// `adaptive` without a maximum.
 pub const DEFAULT_ADAPTIVE_MAX_US: u32 = 200;
 
@@ -234,7 +236,7 @@ mod tests {
         let text = t.to_string();
         assert_eq!(
             text,
-            "steal=half wake_thieves=on balance=100,2 slice_hz=100 idle=halt timer_spin=0"
+            "steal=half wake_thieves=on balance=100,2 slice_hz=100 idle=adaptive:200 timer_spin=50"
         );
         let mut u = Tunables { steal: Steal::None, slice_hz: 7, ..t };
         for kv in text.split(' ') {
