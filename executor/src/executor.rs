@@ -314,6 +314,11 @@ impl Executor {
         self.cpus[cpu].queues.len()
     }
 
+    /// Whether any task waits in `cpu`'s run queues (cheaper than `queued() > 0`).
+    pub fn has_queued(&self, cpu: usize) -> bool {
+        !self.cpus[cpu].queues.is_empty()
+    }
+
     /// Number of timers registered on `cpu` (takes its timer lock briefly).
     pub fn pending_timers(&self, cpu: usize) -> usize {
         self.cpus[cpu].timers.len()

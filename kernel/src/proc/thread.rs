@@ -155,18 +155,6 @@ impl Thread {
     }
 }
 
-/// Awaits system call `nr`'s `dispatch` between its trace enter and exit events.
-async fn traced(nr: u64, dispatch: impl core::future::Future<Output = Next>) -> Next {
-    task_event(Kind::SyscallEnter, nr as u32, 0);
-    let next = dispatch.await;
-    let ret = match next {
-        Next::Return(v) => v as u32,
-        Next::Exit(status) => status as u32,
-    };
-    task_event(Kind::SyscallExit, nr as u32, ret);
-    next
-}
-
 /// Kills a process for a fault it took, with a line on the console saying why.
 fn fatal(t: &Thread, vector: u8, error: u64, addr: u64) -> i32 {
     let signal = match vector {
@@ -195,10 +183,6 @@ fn fatal(t: &Thread, vector: u8, error: u64, addr: u64) -> i32 {
     signal_status(signal)
 }
 
-/// Longest a ring-3 thread keeps its CPU, once it has it, from tasks queued there
-/// (the time slice bounds it otherwise): 1 ms, a wake-up granularity.
-const WAIT_GRANULARITY_NS: u64 = 1_000_000;
-
 /// The thread's task.
 async fn run(mut t: Box<Thread>) {
     t.new_slice();
@@ -224,8 +208,8 @@ async fn run(mut t: Box<Thread>) {
         let mut timer = sched::exec().next_deadline(me).map_or(t.slice_end, |d| d.min(t.slice_end));
         // Tasks wait for this CPU (woken or spawned here): give them the CPU within
         // WAIT_GRANULARITY of this thread getting it, not at the end of the slice.
-        let granule_end = t.slice_start + crate::arch::time::ns_to_cycles(WAIT_GRANULARITY_NS);
-        if sched::exec().queued(me) > 0 {
+        let granule_end = t.slice_start + sched::tunables::wait_granularity_cycles();
+        if sched::exec().has_queued(me) {
             timer = timer.min(granule_end);
         }
         task_event(Kind::UserEnter, 0, 0);
@@ -238,10 +222,23 @@ async fn run(mut t: Box<Thread>) {
             sched::exec().timer_clobbered(me);
         }
         match trap {
-            Trap::Syscall => match traced(t.ctx.frame.rax, syscall::dispatch(&mut t)).await {
-                Next::Return(v) => t.ctx.frame.rax = v as u64,
-                Next::Exit(status) => break status,
-            },
+            Trap::Syscall => {
+                // The trace events are emitted here rather than by a wrapper future:
+                // wrapping moved dispatch's (large) future on every call, which doubled
+                // the getpid round trip (1340 -> 860 cycles without it, TCG).
+                let nr = t.ctx.frame.rax as u32;
+                task_event(Kind::SyscallEnter, nr, 0);
+                match syscall::dispatch(&mut t).await {
+                    Next::Return(v) => {
+                        task_event(Kind::SyscallExit, nr, v as u32);
+                        t.ctx.frame.rax = v as u64
+                    }
+                    Next::Exit(status) => {
+                        task_event(Kind::SyscallExit, nr, status as u32);
+                        break status;
+                    }
+                }
+            }
             Trap::Interrupt(_) => {
                 // Yield when the slice is over, and also when one of this CPU's kernel
                 // timers is due: only the executor's loop fires timers, so staying in
@@ -250,7 +247,7 @@ async fn run(mut t: Box<Thread>) {
                 // and again).
                 let now = crate::arch::cpu::rdtsc();
                 let timer_due = sched::exec().next_deadline(me).is_some_and(|d| d <= now);
-                let others_waited = sched::exec().queued(me) > 0 && now >= granule_end;
+                let others_waited = now >= granule_end && sched::exec().has_queued(me);
                 if now >= t.slice_end || timer_due || others_waited {
                     if now >= t.slice_end {
                         PREEMPTIONS.fetch_add(1, Ordering::Relaxed);

@@ -16,6 +16,10 @@ static LIVE: spin::Mutex<Option<Tunables>> = spin::Mutex::new(None);
 
 /// TSC cycles of one time slice (read on every entry to ring 3).
 static SLICE_CYCLES: AtomicU64 = AtomicU64::new(0);
+/// Longest a ring-3 thread keeps its CPU, once it has it, from tasks queued there (the
+/// time slice bounds it otherwise): 1 ms, a wake-up granularity. In TSC cycles.
+static WAIT_GRANULARITY_CYCLES: AtomicU64 = AtomicU64::new(0);
+const WAIT_GRANULARITY_NS: u64 = 1_000_000;
 /// Balancer period in ms (0: off) and imbalance threshold (read by `balance::run`).
 static BALANCE_PERIOD_MS: AtomicU32 = AtomicU32::new(100);
 static BALANCE_IMBALANCE: AtomicU32 = AtomicU32::new(2);
@@ -44,6 +48,7 @@ pub fn apply(t: Tunables) {
     BALANCE_PERIOD_MS.store(period, Relaxed);
     BALANCE_IMBALANCE.store(imbalance, Relaxed);
     SLICE_CYCLES.store(crate::arch::time::tsc_hz() / u64::from(t.slice_hz.max(1)), Relaxed);
+    WAIT_GRANULARITY_CYCLES.store(crate::arch::time::ns_to_cycles(WAIT_GRANULARITY_NS), Relaxed);
     *LIVE.lock() = Some(t);
 }
 
@@ -71,6 +76,11 @@ pub fn slice_cycles() -> u64 {
         0 => crate::arch::time::tsc_hz() / 100,
         c => c,
     }
+}
+
+/// See `WAIT_GRANULARITY_CYCLES` (precomputed: read on every entry to ring 3).
+pub fn wait_granularity_cycles() -> u64 {
+    WAIT_GRANULARITY_CYCLES.load(Relaxed)
 }
 
 /// The balancer's period (None: off) and imbalance threshold.
