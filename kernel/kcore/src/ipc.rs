@@ -43,8 +43,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use core::task::{Context, Poll, Waker};
 use spin::Mutex;
 
-/// A received message: its bytes, exactly as sent.
-pub type Message = Vec<u8>;
+mod message;
+pub use message::{Message, INLINE};
 
 /// Why an IPC operation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,17 +181,22 @@ impl PortTable {
         if data.len() > MAX_MSG {
             return Err(IpcError::TooBig);
         }
-        // Copy outside the lock.
-        let mut msg = Vec::new();
-        msg.try_reserve_exact(data.len())
-            .map_err(|_| IpcError::NoMemory)?;
-        msg.extend_from_slice(data);
+        // Copy outside the lock (inline when short: no allocation).
+        let msg = Message::copy_of(data).ok_or(IpcError::NoMemory)?;
         self.send_message(port, msg)
     }
 
-    /// [`send`](Self::send) for a message the caller already owns (e.g. copied in from
-    /// user space): no second allocation and copy.
-    pub fn send_message(&self, port: usize, msg: Message) -> Result<(), IpcError> {
+    /// [`send`](Self::send) for bytes the caller already owns (e.g. copied in from
+    /// user space): a long buffer becomes the message itself, no second copy.
+    pub fn send_vec(&self, port: usize, data: Vec<u8>) -> Result<(), IpcError> {
+        self.port(port)?;
+        if data.len() > MAX_MSG {
+            return Err(IpcError::TooBig);
+        }
+        self.send_message(port, Message::from_vec(data))
+    }
+
+    fn send_message(&self, port: usize, msg: Message) -> Result<(), IpcError> {
         let lock = self.port(port)?;
         if msg.len() > MAX_MSG {
             return Err(IpcError::TooBig);

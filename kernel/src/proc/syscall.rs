@@ -85,13 +85,22 @@ fn ipc_send(t: &mut Thread, port: u64, ptr: u64, len: u64) -> R {
     if len as usize > MAX_MSG {
         return Err(Errno::MSGSIZE);
     }
-    let mut buf = alloc::vec::Vec::new();
-    buf.try_reserve_exact(len as usize).map_err(|_| Errno::NOMEM)?;
-    buf.resize(len as usize, 0);
-    t.space.copy_in(ptr, &mut buf)?;
     let port = usize::try_from(port).map_err(|_| Errno::INVAL)?;
+    let len = len as usize;
+    if len <= kcore::ipc::INLINE {
+        // A short message goes through the stack into the message's inline bytes: no
+        // allocation on the way.
+        let mut buf = [0u8; kcore::ipc::INLINE];
+        t.space.copy_in(ptr, &mut buf[..len])?;
+        PORTS.send(port, &buf[..len]).map_err(|e| e.errno())?;
+        return Ok(0);
+    }
+    let mut buf = alloc::vec::Vec::new();
+    buf.try_reserve_exact(len).map_err(|_| Errno::NOMEM)?;
+    buf.resize(len, 0);
+    t.space.copy_in(ptr, &mut buf)?;
     // The copied-in buffer becomes the message itself: one allocation, one copy.
-    PORTS.send_message(port, buf).map_err(|e| e.errno())?;
+    PORTS.send_vec(port, buf).map_err(|e| e.errno())?;
     Ok(0)
 }
 

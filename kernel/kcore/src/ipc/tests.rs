@@ -18,6 +18,11 @@ impl Wake for Counter {
     }
 }
 
+/// The message with bytes `b`.
+fn msg(b: &[u8]) -> Message {
+    Message::copy_of(b).unwrap()
+}
+
 fn counter() -> (Arc<Counter>, Waker) {
     let c = Arc::new(Counter(AtomicUsize::new(0)));
     (c.clone(), Waker::from(c))
@@ -52,7 +57,7 @@ fn table_can_be_a_static() {
     fn shared<T: Send + Sync>(_: &T) {}
     shared(&STATIC_TABLE);
     STATIC_TABLE.send(0, b"s").unwrap();
-    assert_eq!(STATIC_TABLE.try_recv(0), Ok(Some(b"s".to_vec())));
+    assert_eq!(STATIC_TABLE.try_recv(0), Ok(Some(msg(b"s"))));
 }
 
 #[test]
@@ -60,10 +65,10 @@ fn send_then_receive() {
     let t = PortTable::new();
     t.send(3, b"hello").unwrap();
     assert_eq!(t.pending(3), Ok(1));
-    assert_eq!(block_on(t.recv(3)), Ok(b"hello".to_vec()));
+    assert_eq!(block_on(t.recv(3)), Ok(msg(b"hello")));
     assert_eq!(t.try_recv(3), Ok(None));
     t.send(3, b"").unwrap();
-    assert_eq!(t.try_recv(3), Ok(Some(Vec::new())));
+    assert_eq!(t.try_recv(3), Ok(Some(msg(&[]))));
     assert_eq!(
         t.stats(),
         IpcStats {
@@ -106,12 +111,12 @@ fn seventeenth_send_is_refused() {
     assert_eq!(t.stats().queue_full, 2);
     // Other ports are independent.
     t.send(10, b"z").unwrap();
-    assert_eq!(t.try_recv(9), Ok(Some(vec![0])));
+    assert_eq!(t.try_recv(9), Ok(Some(msg(&[0]))));
     t.send(9, b"again").unwrap();
     for i in 1..PORT_QUEUE {
-        assert_eq!(t.try_recv(9), Ok(Some(vec![i as u8])));
+        assert_eq!(t.try_recv(9), Ok(Some(msg(&[i as u8]))));
     }
-    assert_eq!(t.try_recv(9), Ok(Some(b"again".to_vec())));
+    assert_eq!(t.try_recv(9), Ok(Some(msg(b"again"))));
     t.check_invariants(9);
 }
 
@@ -138,11 +143,11 @@ fn waiters_are_served_fifo_and_only_the_oldest_is_woken() {
     t.send(1, b"b").unwrap();
     assert_eq!((wakes(&c1), wakes(&c2), wakes(&c3)), (1, 1, 0));
     t.check_invariants(1);
-    assert_eq!(poll_once(&mut f2, &w2), Poll::Ready(Ok(b"b".to_vec())));
-    assert_eq!(poll_once(&mut f1, &w1), Poll::Ready(Ok(b"a".to_vec())));
+    assert_eq!(poll_once(&mut f2, &w2), Poll::Ready(Ok(msg(b"b"))));
+    assert_eq!(poll_once(&mut f1, &w1), Poll::Ready(Ok(msg(b"a"))));
     t.send(1, b"c").unwrap();
     assert_eq!(wakes(&c3), 1);
-    assert_eq!(poll_once(&mut f3, &w3), Poll::Ready(Ok(b"c".to_vec())));
+    assert_eq!(poll_once(&mut f3, &w3), Poll::Ready(Ok(msg(b"c"))));
     drop(late);
     assert_eq!(t.waiting(1), Ok(0));
     t.check_invariants(1);
@@ -158,11 +163,11 @@ fn repoll_with_new_waker_updates_it() {
     assert!(poll_once(&mut f, &w2).is_pending());
     t.send(0, b"m").unwrap();
     assert_eq!((wakes(&c1), wakes(&c2)), (0, 1));
-    assert_eq!(poll_once(&mut f, &w2), Poll::Ready(Ok(b"m".to_vec())));
+    assert_eq!(poll_once(&mut f, &w2), Poll::Ready(Ok(msg(b"m"))));
     // Polling again after completion starts a new receive.
     assert!(poll_once(&mut f, &w2).is_pending());
     t.send(0, b"n").unwrap();
-    assert_eq!(poll_once(&mut f, &w2), Poll::Ready(Ok(b"n".to_vec())));
+    assert_eq!(poll_once(&mut f, &w2), Poll::Ready(Ok(msg(b"n"))));
 }
 
 #[test]
@@ -181,7 +186,7 @@ fn handed_messages_count_toward_the_bound() {
     drop(f);
     t.check_invariants(4);
     for i in 0..PORT_QUEUE {
-        assert_eq!(t.try_recv(4), Ok(Some(vec![i as u8])));
+        assert_eq!(t.try_recv(4), Ok(Some(msg(&[i as u8]))));
     }
 }
 
@@ -195,8 +200,8 @@ fn cancelled_receiver_gives_its_message_back() {
     t.send(2, b"m2").unwrap();
     drop(f);
     assert_eq!(t.waiting(2), Ok(0));
-    assert_eq!(t.try_recv(2), Ok(Some(b"m1".to_vec())));
-    assert_eq!(t.try_recv(2), Ok(Some(b"m2".to_vec())));
+    assert_eq!(t.try_recv(2), Ok(Some(msg(b"m1"))));
+    assert_eq!(t.try_recv(2), Ok(Some(msg(b"m2"))));
     assert_eq!(t.stats().recvs, 2);
 }
 
@@ -219,8 +224,8 @@ fn cancelled_receiver_passes_its_message_to_the_next_waiter() {
     t.check_invariants(5);
     // b now holds m1 (older message to the older waiter), c got m2 and a wake.
     assert_eq!((wakes(&cb), wakes(&cc)), (1, 1));
-    assert_eq!(poll_once(&mut c, &wc), Poll::Ready(Ok(b"m2".to_vec())));
-    assert_eq!(poll_once(&mut b, &wb), Poll::Ready(Ok(b"m1".to_vec())));
+    assert_eq!(poll_once(&mut c, &wc), Poll::Ready(Ok(msg(b"m2"))));
+    assert_eq!(poll_once(&mut b, &wb), Poll::Ready(Ok(msg(b"m1"))));
     t.check_invariants(5);
 }
 
@@ -236,7 +241,7 @@ fn cancelled_idle_waiter_is_just_removed() {
     drop(a);
     t.send(6, b"x").unwrap();
     assert_eq!((wakes(&ca), wakes(&cb)), (0, 1));
-    assert_eq!(poll_once(&mut b, &wb), Poll::Ready(Ok(b"x".to_vec())));
+    assert_eq!(poll_once(&mut b, &wb), Poll::Ready(Ok(msg(b"x"))));
     // A future that never polled registers nothing.
     drop(t.recv(6));
     assert_eq!(t.waiting(6), Ok(0));
@@ -261,7 +266,7 @@ fn random_interleavings_keep_invariants() {
                     let i = rng.below(futs.len() as u64) as usize;
                     if let Poll::Ready(m) = poll_once(&mut futs[i], &w) {
                         let m = m.unwrap();
-                        got.push(u32::from_le_bytes(m.try_into().unwrap()));
+                        got.push(u32::from_le_bytes(m[..].try_into().unwrap()));
                         drop(futs.swap_remove(i));
                     }
                 }
@@ -277,7 +282,7 @@ fn random_interleavings_keep_invariants() {
         t.check_invariants(7);
         assert_eq!(t.waiting(7), Ok(0), "round {round}");
         while let Some(m) = t.try_recv(7).unwrap() {
-            got.push(u32::from_le_bytes(m.try_into().unwrap()));
+            got.push(u32::from_le_bytes(m[..].try_into().unwrap()));
         }
     }
     got.sort_unstable();
@@ -326,7 +331,7 @@ fn receiver(t: &PortTable, port: usize, seed: u64, cancel: bool) -> Vec<(u8, u32
         } else {
             block_on(t.recv(port)).unwrap()
         };
-        if m == [STOP] {
+        if m[..] == [STOP] {
             return got;
         }
         let seq = u32::from_le_bytes([m[1], m[2], m[3], m[4]]);
@@ -404,18 +409,18 @@ fn stress_cancelling_receivers_lose_nothing() {
 }
 
 #[test]
-fn send_message_takes_an_owned_buffer_with_the_same_checks() {
+fn send_vec_takes_an_owned_buffer_with_the_same_checks() {
     let t = PortTable::new();
-    assert_eq!(t.send_message(NUM_PORTS, vec![1]), Err(IpcError::BadPort));
-    assert_eq!(t.send_message(3, vec![0; MAX_MSG + 1]), Err(IpcError::TooBig));
+    assert_eq!(t.send_vec(NUM_PORTS, vec![1]), Err(IpcError::BadPort));
+    assert_eq!(t.send_vec(3, vec![0; MAX_MSG + 1]), Err(IpcError::TooBig));
     let msg = vec![7u8; 100];
     let ptr = msg.as_ptr();
-    t.send_message(3, msg).unwrap();
+    t.send_vec(3, msg).unwrap();
     let got = t.try_recv(3).unwrap().unwrap();
     assert_eq!(got, vec![7u8; 100]);
     assert_eq!(got.as_ptr(), ptr, "the buffer was copied, not moved");
     for i in 0..PORT_QUEUE {
-        t.send_message(4, vec![i as u8]).unwrap();
+        t.send_vec(4, vec![i as u8]).unwrap();
     }
-    assert_eq!(t.send_message(4, vec![0]), Err(IpcError::QueueFull));
+    assert_eq!(t.send_vec(4, vec![0]), Err(IpcError::QueueFull));
 }
