@@ -259,6 +259,8 @@ impl Executor {
         if pc.sleeping.should_notify() {
             bump(&pc.stats.shared.notifies);
             self.platform.notify(cpu);
+        } else {
+            self.platform.poke(cpu);
         }
     }
 

@@ -152,6 +152,17 @@ pub trait Platform: Send + Sync + 'static {
         false
     }
 
+    /// A task was queued on `cpu` by another CPU while `cpu` was not idle (no notify was
+    /// needed). A platform whose CPUs can be busy outside the executor's loop for long
+    /// (the kernel: a thread in ring 3, which returns to the loop only when it traps)
+    /// interrupts `cpu` here so that it sees the task soon; the default does nothing.
+    /// The caller has issued a SeqCst fence after its push (see `handshake.rs`): a flag
+    /// the platform reads here pairs with one the busy CPU sets, then fences, before it
+    /// last looks at its queues.
+    fn poke(&self, cpu: usize) {
+        let _ = cpu;
+    }
+
     /// Called by [`Executor::run`] and [`Executor::block_on`] on the thread or CPU that is
     /// about to run `cpu`'s loop. The kernel knows its CPU already (default: nothing); the
     /// host platform records it in a thread-local so that `cpu_id()` answers `cpu`.

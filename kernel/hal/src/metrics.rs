@@ -110,6 +110,9 @@ pub static SYSCALLS_FIXED_UP: AtomicU64 = AtomicU64::new(0);
 pub static INT80_FIXED_UP: AtomicU64 = AtomicU64::new(0);
 /// Tasks the load balancer moved (`sched::balance`).
 pub static MOVED: AtomicU64 = AtomicU64::new(0);
+/// Interrupts sent to CPUs running ring 3 because another CPU queued a task there
+/// (the kernel platform's `poke`).
+pub static POKES: AtomicU64 = AtomicU64::new(0);
 /// Preemptions (time slice used up with other work waiting, or the slice ended).
 pub static PREEMPTIONS: AtomicU64 = AtomicU64::new(0);
 /// Times a user thread gave its CPU to another task (yield, preemption, wait).

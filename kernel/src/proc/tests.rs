@@ -28,6 +28,7 @@ pub const TESTS: &[KTest] = ktests![
     signal_errors,
     shell_syscalls,
     timer_fires_beside_a_spinning_process,
+    remote_wake_beside_a_spinning_process,
     syscall_fuzz,
 ];
 
@@ -265,4 +266,66 @@ fn syscall_fuzz() -> TestResult {
     passes("/fuzz", &["fuzz", "seed=13", "calls=3000", "procs=6"], LONG)?;
     check!(super::count() == procs, "processes: {procs} before, {} after", super::count());
     Ok(())
+}
+
+/// A task woken from another CPU, on a CPU where a process spins in ring 3 without
+/// system calls, runs within about the wake-up granule (1 ms), not when the spinner next
+/// traps on its own (regression: the CPU was not idle, so the wake sent no IPI and
+/// waited for the next timer interrupt there).
+fn remote_wake_beside_a_spinning_process() -> TestResult {
+    use crate::sched::tunables;
+    use core::sync::atomic::{AtomicU64, Ordering};
+    use futures_util::task::AtomicWaker;
+    crate::ktest::need_cpus(2)?;
+    static RAISED_AT: AtomicU64 = AtomicU64::new(0);
+    static RAISES: AtomicU64 = AtomicU64::new(0);
+    static WAKER: AtomicWaker = AtomicWaker::new();
+    let saved = tunables::get();
+    let cpu = crate::smp::online() - 1;
+    for t in ["slice_hz=2", "steal=none", "balance=off"] {
+        tunables::set(t).map_err(|e| format!("{t}: {e}"))?;
+    }
+    let result = (|| {
+        let pid = super::spawn("/busy", &["busy", "800", "quiet"], Some(cpu)).map_err(|e| format!("starting /busy: {e}"))?;
+        RAISED_AT.store(0, Ordering::Relaxed);
+        RAISES.store(0, Ordering::Relaxed);
+        // The waiter measures from the latest raise to its poll; it stops after seeing
+        // the 10th raise (a slow wake sees several at once and is measured once).
+        let waiter = crate::sched::spawn_on(cpu, async {
+            let (mut seen, mut worst) = (0, 0);
+            while seen < 10 {
+                let (n, late) = core::future::poll_fn(|cx| {
+                    WAKER.register(cx.waker());
+                    let n = RAISES.load(Ordering::Acquire);
+                    if n == seen {
+                        return core::task::Poll::Pending;
+                    }
+                    let at = RAISED_AT.load(Ordering::Relaxed);
+                    core::task::Poll::Ready((n, crate::arch::cpu::rdtsc().saturating_sub(at)))
+                })
+                .await;
+                seen = n;
+                worst = worst.max(late);
+            }
+            crate::arch::time::cycles_to_ns(worst) / 1000
+        });
+        let raiser = crate::sched::spawn_on(0, async {
+            executor::sleep(Duration::from_millis(50)).await; // the spinner is running
+            for _ in 0..10 {
+                RAISED_AT.store(crate::arch::cpu::rdtsc(), Ordering::Relaxed);
+                RAISES.fetch_add(1, Ordering::Release);
+                WAKER.wake();
+                executor::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        crate::sched::block_on(raiser);
+        let late_us = crate::sched::block_on(executor::timeout(waiter, LONG)).map_err(|_| "the waiter never saw the wakes")?;
+        let status = crate::sched::block_on(executor::timeout(super::wait(super::KERNEL_PID, Some(pid)), LONG));
+        check!(matches!(status, Ok(Ok((_, s))) if exited(s) == Some(0)), "/busy: {status:?}");
+        crate::kprintln!("    (10 wakes from cpu0 of a task on cpu{cpu} beside a spinning process: worst {late_us} us; slice 500 ms)");
+        check!(late_us < 50_000, "a remote wake waited {late_us} us beside a spinning process");
+        Ok(())
+    })();
+    crate::sched::tunables::apply(saved);
+    result
 }

@@ -209,11 +209,15 @@ async fn run(mut t: Box<Thread>) {
         // Tasks wait for this CPU (woken or spawned here): give them the CPU within
         // WAIT_GRANULARITY of this thread getting it, not at the end of the slice.
         let granule_end = t.slice_start + sched::tunables::wait_granularity_cycles();
+        // From here a task queued on this CPU by another one interrupts ring 3 (an IPI
+        // from the executor's `poke`), so it waits at most the granule, not the slice.
+        sched::entering_user(me);
         if sched::exec().has_queued(me) {
             timer = timer.min(granule_end);
         }
         task_event(Kind::UserEnter, 0, 0);
         let (mut trap, rearmed) = enter_user(&mut t.ctx, timer);
+        sched::left_user(me);
         task_event(Kind::UserExit, t.ctx.frame.vector as u32, 0);
         if matches!(trap, Trap::Exception { vector: 6, .. }) && t.int80_from_ud() {
             trap = Trap::Syscall;

@@ -4,6 +4,7 @@
 
 pub mod balance;
 mod platform;
+pub use platform::{entering_user, left_user};
 pub mod tunables;
 #[allow(dead_code)]
 pub mod tests;
