@@ -10,7 +10,7 @@ pub fn print_summary() {
     use crate::kprintln;
     let ipc = crate::ipc::PORTS.stats();
     kprintln!(
-        "metrics: timer ticks {} | IPC sends {} recvs {} queue-full {} | TLB shootdowns {} | balancer moved {} | processes {} syscalls {} preemptions {} ring-3 pokes {} FPU restores {}",
+        "metrics: timer ticks {} | IPC sends {} recvs {} queue-full {} | TLB shootdowns {} | balancer moved {} | processes {} syscalls {} preemptions {} ring-3 pokes {}",
         metrics::totals().timer_ticks,
         ipc.sends,
         ipc.recvs,
@@ -20,8 +20,7 @@ pub fn print_summary() {
         metrics::CREATED.load(Ordering::Relaxed),
         metrics::syscalls_total(),
         metrics::PREEMPTIONS.load(Ordering::Relaxed),
-        metrics::POKES.load(Ordering::Relaxed),
-        metrics::FPU_RESTORES.load(Ordering::Relaxed)
+        metrics::POKES.load(Ordering::Relaxed)
     );
     let (sys_fix, int80_fix) = (
         metrics::SYSCALLS_FIXED_UP.load(Ordering::Relaxed),

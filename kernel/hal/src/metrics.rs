@@ -113,9 +113,6 @@ pub static MOVED: AtomicU64 = AtomicU64::new(0);
 /// Interrupts sent to CPUs running ring 3 because another CPU queued a task there
 /// (the kernel platform's `poke`).
 pub static POKES: AtomicU64 = AtomicU64::new(0);
-/// FPU/SSE states restored on a thread's first use after it got a CPU (#NM with
-/// CR0.TS set; `arch::user`). Threads that never use the FPU add nothing.
-pub static FPU_RESTORES: AtomicU64 = AtomicU64::new(0);
 /// Preemptions (time slice used up with other work waiting, or the slice ended).
 pub static PREEMPTIONS: AtomicU64 = AtomicU64::new(0);
 /// Times a user thread gave its CPU to another task (yield, preemption, wait).

@@ -14,7 +14,7 @@ use super::{cpu, irq, trap};
 use x86_64::registers::model_specific::{Efer, EferFlags, LStar, SFMask, Star};
 use x86_64::registers::rflags::RFlags;
 use x86_64::structures::gdt::SegmentSelector;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::Ordering;
 use x86_64::{PrivilegeLevel, VirtAddr};
 
 core::arch::global_asm!(concat!(include_str!("regs.S"), include_str!("user.S")), options(att_syntax));
@@ -84,30 +84,13 @@ impl UserContext {
     }
 }
 
-/// Per CPU: CR0.TS is set (ring 3's next FPU/SSE instruction traps to `enter_user`).
-static TS_SET: [AtomicBool; crate::MAX_CPUS] = [const { AtomicBool::new(false) }; crate::MAX_CPUS];
-
-/// Sets CR0.TS on `cpu` (the calling CPU) unless it is set already: one CR0 write per
-/// switch to a different thread, none while it stays set.
-fn set_ts(cpu: usize) {
-    let Some(flag) = TS_SET.get(cpu) else { return };
-    if !flag.swap(true, Ordering::Relaxed) {
-        let cr0 = x86_64::registers::control::Cr0::read();
-        // SAFETY: setting TS only makes FPU/SSE instructions trap (#NM); the kernel runs
-        // none (soft-float; `save_fpu`'s FXSAVE runs only while a state is live, which
-        // implies TS was cleared), and ring 3's #NM is handled in `enter_user`.
-        unsafe { x86_64::registers::control::Cr0::write(cr0 | x86_64::registers::control::Cr0Flags::TASK_SWITCHED) };
-    }
-}
-
 /// Lazy FPU/SSE switching. The kernel never touches x87/SSE registers (soft-float),
 /// so a thread's FPU state can stay in the registers from its exit from ring 3 until
 /// its task's poll ends: a system call that returns straight to ring 3 costs no
 /// FXSAVE/FXRSTOR at all. The rule: whoever ends a poll of a user thread's task calls
 /// `save_fpu` (`proc::thread` wraps the task so that it always does), so at the start
-/// of any poll no state is live. `enter_user` then sets CR0.TS when the context entered
-/// is not the live one, and restores its state at its first FPU/SSE instruction (#NM):
-/// threads that never use the FPU (most: `usr/` is soft-float) never pay for it.
+/// of any poll no state is live, and `enter_user` restores only when the context
+/// entered is not the live one.
 pub fn save_fpu() {
     let live = super::percpu::current().fpu_live.swap(0, Ordering::Relaxed);
     if live != 0 {
@@ -196,37 +179,20 @@ pub fn enter_user(ctx: &mut UserContext, timer: u64) -> (Trap, bool) {
     let rearmed = super::apic::rearm_timer(timer);
     let me = ctx as *mut UserContext as u64;
     let pc = super::percpu::current();
-    let cpu = super::cpu_id();
     if pc.fpu_live.load(Ordering::Relaxed) != me {
         debug_assert_eq!(pc.fpu_live.load(Ordering::Relaxed), 0, "another thread's FPU state is live");
-        // Restored on first use: the first x87/SSE instruction in ring 3 traps (#NM)
-        // while CR0.TS is set, and the loop below restores the state then. A thread
-        // that never touches the FPU costs no FXRSTOR, and no FXSAVE at its poll's end.
-        set_ts(cpu);
-    }
-    loop {
-        // SAFETY: `ctx` is a valid, exclusively borrowed context whose selectors are the
-        // user ones (checked above; only this module writes them), so the iretq/sysretq
-        // goes to ring 3 and nothing the user controls can reach ring 0. Interrupts are
-        // off until the return to ring 3. arch_enter_user returns here, on this stack,
-        // with callee-saved registers restored (interrupts still off), when ring 3 traps.
-        unsafe { arch_enter_user(ctx) };
-        if ctx.frame.vector != 7 || !TS_SET.get(cpu).is_some_and(|t| t.load(Ordering::Relaxed)) {
-            break;
-        }
-        // #NM from ring 3 with CR0.TS set: its first FPU/SSE use since it got this CPU.
-        TS_SET[cpu].store(false, Ordering::Relaxed);
-        // SAFETY: CLTS only clears CR0.TS (we are in ring 0). FXRSTOR then reads this
-        // context's aligned 512-byte area, which holds either the default image
-        // (`reset`) or what FXSAVE stored; a malformed MXCSR cannot come from ring 3
-        // (FXSAVE wrote it), so this cannot fault.
-        unsafe {
-            core::arch::asm!("clts", options(nostack, preserves_flags));
-            core::arch::asm!("fxrstor64 [{}]", in(reg) ctx.fpu.as_ptr(), options(nostack, preserves_flags));
-        }
+        // SAFETY: FXRSTOR from this context's aligned 512-byte area, which holds either
+        // the default image (`reset`) or what FXSAVE stored; a malformed MXCSR cannot
+        // come from ring 3 (FXSAVE wrote it), so this cannot fault.
+        unsafe { core::arch::asm!("fxrstor64 [{}]", in(reg) ctx.fpu.as_ptr(), options(nostack, preserves_flags)) };
         pc.fpu_live.store(me, Ordering::Relaxed);
-        crate::metrics::FPU_RESTORES.fetch_add(1, Ordering::Relaxed);
     }
+    // SAFETY: `ctx` is a valid, exclusively borrowed context whose selectors are the
+    // user ones (checked above; only this module writes them), so the iretq/sysretq
+    // goes to ring 3 and nothing the user controls can reach ring 0. Interrupts are
+    // off until the return to ring 3. arch_enter_user returns here, on this stack,
+    // with callee-saved registers restored, when ring 3 traps.
+    unsafe { arch_enter_user(ctx) };
     let addr = cpu::cr2();
     if ctx.frame.vector == 14 && unfinished_syscall(&ctx.frame, addr) {
         finish_syscall(&mut ctx.frame);
