@@ -109,7 +109,9 @@ expect "top lists the busiest processes" '^ +[0-9]+ +[0-9]+\.[0-9] +[a-z]+ +[0-9
 type_line "frobnicate"
 expect "an unknown command is refused" 'frobnicate: unknown command'
 type_line "$(head -c 10000 /dev/zero | tr '\0' x)"
-expect "a 10,000-character line is refused" 'line too long \(10000 bytes'
+# (10000 bytes typed; a slow guest, e.g. under the nested kvm_pvm, may lose some of
+# them in the UART: any count over the limit is the answer we want.)
+expect "a 10,000-character line is refused" 'line too long \([0-9]+ bytes; at most 255\)'
 type_line "echo still alive"
 expect "the shell lives on" '^still alive$'
 type_line $'\033[A' 1

@@ -163,8 +163,13 @@ extern "C" fn kmain_on_stack(_: u64) -> ! {
         None => log::warn!("no initrd: /init and the ring-3 programs are unavailable (pass one with -initrd)"),
     }
     banner(info);
-    if !matches!(cmd.mode, Mode::Bench { .. }) {
-        sched::watchdog::start();
+    match cmd.watchdog_ms {
+        _ if matches!(cmd.mode, Mode::Bench { .. }) => {}
+        Some(ms) => {
+            sched::watchdog::set_limit(core::time::Duration::from_millis(ms.into()));
+            sched::watchdog::start();
+        }
+        None => log::info!("watchdog off (watchdog=off)"),
     }
     match &cmd.mode {
         Mode::Test { filter } => ktest::run(filter.as_deref()),

@@ -101,6 +101,9 @@ pub struct Cmdline {
     pub tunables: Tunables,
     /// Scheduler trace classes (`trace=all`, `trace=poll,wake,...`; off by default).
     pub trace: crate::trace::Classes,
+    /// `watchdog=<ms>|off`: time without progress that the hang watchdog reports
+    /// (`None`: off). Default [`DEFAULT_WATCHDOG_MS`].
+    pub watchdog_ms: Option<u32>,
     /// Problems found while parsing, one human-readable line each.
     pub warnings: Vec<String>,
 }
@@ -112,10 +115,14 @@ impl Default for Cmdline {
             log: LogLevel::Info,
             tunables: Tunables::default(),
             trace: crate::trace::Classes::default(),
+            watchdog_ms: Some(DEFAULT_WATCHDOG_MS),
             warnings: Vec::new(),
         }
     }
 }
+
+/// The hang watchdog's default limit: 5 s without progress.
+pub const DEFAULT_WATCHDOG_MS: u32 = 5000;
 
 /// At most this many warnings are kept; the rest are summarised in one line.
 pub const MAX_WARNINGS: usize = 16;
@@ -168,6 +175,27 @@ impl Cmdline {
             Some((k, v)) => (k, Some(v)),
             None => (token, None),
         };
+        if let ("watchdog", Some(v)) = (key, value) {
+            return match v {
+                "off" => {
+                    self.watchdog_ms = None;
+                    None
+                }
+                _ => match v.parse::<u32>() {
+                    Ok(ms) if (100..=3_600_000).contains(&ms) => {
+                        self.watchdog_ms = Some(ms);
+                        None
+                    }
+                    _ => {
+                        self.watchdog_ms = Some(DEFAULT_WATCHDOG_MS);
+                        Some(format!(
+                            "bad watchdog '{}' (off or 100..=3600000 ms), using {DEFAULT_WATCHDOG_MS}",
+                            quote(v)
+                        ))
+                    }
+                },
+            };
+        }
         if let (true, Some(v)) = (Tunables::is_key(key), value) {
             return self.tunables.set(key, v).err().map(|e| {
                 let default = Tunables::default().get(key).unwrap_or_default();
@@ -362,6 +390,16 @@ mod tests {
                 "ignored unknown option 'steal'".to_string()
             ]
         );
+    }
+
+    #[test]
+    fn watchdog() {
+        assert_eq!(p("").watchdog_ms, Some(DEFAULT_WATCHDOG_MS));
+        assert_eq!(p("watchdog=60000").watchdog_ms, Some(60000));
+        assert_eq!(p("watchdog=off").watchdog_ms, None);
+        let c = p("watchdog=5");
+        assert_eq!(c.watchdog_ms, Some(DEFAULT_WATCHDOG_MS));
+        assert!(c.warnings[0].contains("bad watchdog '5'"), "{:?}", c.warnings);
     }
 
     #[test]
