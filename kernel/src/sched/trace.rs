@@ -78,6 +78,15 @@ fn intern(name: &'static str) -> u32 {
     NAMES.len() as u32 - 1
 }
 
+// The executor's class bits and the command line's (`kcore::trace`) are the same
+// numbers, so that `enable` can hand one mask to both: checked here, where both are seen.
+const _: () = {
+    use executor::trace::class as e;
+    use kcore::trace as k;
+    assert!(e::POLL == k::POLL && e::WAKE == k::WAKE && e::IPI == k::IPI && e::IDLE == k::IDLE);
+    assert!(e::TIMER == k::TIMER && e::SYSCALL == k::SYSCALL && e::USER == k::USER && e::STEAL == k::STEAL);
+};
+
 /// Switches tracing to `classes` (0 = off) for both the kernel and the executor.
 pub fn enable(classes: Classes) {
     if !classes.is_empty() {
