@@ -25,8 +25,17 @@ static BALANCE_PERIOD_MS: AtomicU32 = AtomicU32::new(100);
 static BALANCE_IMBALANCE: AtomicU32 = AtomicU32::new(2);
 
 /// Applies `t` and makes it the live set. Called at boot (after `sched::init` and TSC
-/// calibration) with the command line's values, and by `set`.
+/// calibration) with the command line's values, and by tests restoring a saved set.
 pub fn apply(t: Tunables) {
+    let mut live = LIVE.lock();
+    install(live.as_ref(), &t);
+    *live = Some(t);
+}
+
+/// Pushes `t` to its owners. Only an idle policy that changed is installed again: a
+/// parameterised one is leaked (the executor keeps `&'static` policies), so a `set` of
+/// another tunable must not leak one more.
+fn install(prev: Option<&Tunables>, t: &Tunables) {
     let e = super::exec();
     e.set_steal_policy(match t.steal {
         Steal::None => &executor::NoSteal,
@@ -34,12 +43,13 @@ pub fn apply(t: Tunables) {
         Steal::Half => &executor::StealHalf,
     });
     e.set_wake_thieves(t.wake_thieves);
-    // Parameterised policies are leaked: they change a handful of times per boot.
-    e.set_idle_policy(match t.idle {
-        Idle::Halt => &executor::idle::Halt,
-        Idle::Poll { us } => Box::leak(Box::new(executor::idle::Poll { us: us.into() })),
-        Idle::Adaptive { max_us } => Box::leak(Box::new(executor::idle::Adaptive { max_us: max_us.into() })),
-    });
+    if prev.map(|p| p.idle) != Some(t.idle) {
+        e.set_idle_policy(match t.idle {
+            Idle::Halt => &executor::idle::Halt,
+            Idle::Poll { us } => Box::leak(Box::new(executor::idle::Poll { us: us.into() })),
+            Idle::Adaptive { max_us } => Box::leak(Box::new(executor::idle::Adaptive { max_us: max_us.into() })),
+        });
+    }
     e.set_timer_spin(core::time::Duration::from_micros(t.timer_spin_us.into()));
     let (period, imbalance) = match t.balance {
         Balance::Off => (0, 0),
@@ -49,7 +59,6 @@ pub fn apply(t: Tunables) {
     BALANCE_IMBALANCE.store(imbalance, Relaxed);
     SLICE_CYCLES.store(crate::arch::time::tsc_hz() / u64::from(t.slice_hz.max(1)), Relaxed);
     WAIT_GRANULARITY_CYCLES.store(crate::arch::time::ns_to_cycles(WAIT_GRANULARITY_NS), Relaxed);
-    *LIVE.lock() = Some(t);
 }
 
 /// The live values.
@@ -64,9 +73,12 @@ pub fn describe() -> String {
 
 /// Changes one tunable at run time from `key=value`; Err says why nothing changed.
 pub fn set(assignment: &str) -> Result<(), String> {
-    let mut t = get();
+    // Under the lock from read to write, so that two `set`s at once lose neither.
+    let mut live = LIVE.lock();
+    let mut t = live.unwrap_or_default();
     t.assign(assignment)?;
-    apply(t);
+    install(live.as_ref(), &t);
+    *live = Some(t);
     Ok(())
 }
 
