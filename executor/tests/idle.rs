@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{wait, Rng, Signal};
+use common::{token_ring, wait, Rng, Signal};
 use executor::host::HostRuntime;
 use executor::idle::{Adaptive, Halt, Poll};
 use executor::{sleep_until, Executor, IdlePolicy, Platform};
@@ -34,22 +34,7 @@ fn no_lost_wakeup_while_going_idle_under_each_policy() {
         // after random short pauses, so wakes land at every point of the idle path.
         const HOPS: u64 = 4_000;
         let sig: Arc<Vec<Signal>> = Arc::new((0..5).map(|_| Signal::default()).collect());
-        let ring: Vec<_> = (0..4usize)
-            .map(|c| {
-                let sig = sig.clone();
-                exec.spawn_on(c, async move {
-                    let mut n = 0;
-                    loop {
-                        n += 1;
-                        sig[c].wait(n).await;
-                        sig[(c + 1) % 4].raise();
-                        if (n - 1) * 4 + c as u64 >= HOPS {
-                            return;
-                        }
-                    }
-                })
-            })
-            .collect();
+        let ring = token_ring(exec, sig.clone(), 4, HOPS);
         const RAISES: u64 = 2_000;
         let s = sig.clone();
         let listener = exec.spawn_on(3, async move { s[4].wait(RAISES).await });

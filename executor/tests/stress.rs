@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{wait, DropCount, NoDoublePoll, Rng, Signal};
+use common::{token_ring, wait, DropCount, NoDoublePoll, Rng, Signal};
 use executor::host::HostRuntime;
 use executor::{sleep, yield_now, Priority, SpawnOptions, StealOne};
 
@@ -76,24 +76,7 @@ fn ping_pong_ring_across_cpus() {
     let rt = HostRuntime::new(4);
     let exec = rt.executor();
     let sig: Arc<Vec<Signal>> = Arc::new((0..4).map(|_| Signal::default()).collect());
-    let hs: Vec<_> = (0..4usize)
-        .map(|c| {
-            let sig = sig.clone();
-            exec.spawn_on(c, async move {
-                let mut n = 0;
-                loop {
-                    n += 1;
-                    sig[c].wait(n).await;
-                    let hop = (n - 1) * 4 + c as u64;
-                    if hop >= HOPS {
-                        sig[(c + 1) % 4].raise(); // release the others
-                        return;
-                    }
-                    sig[(c + 1) % 4].raise();
-                }
-            })
-        })
-        .collect();
+    let hs = token_ring(exec, sig.clone(), 4, HOPS);
     sig[0].raise();
     for h in hs {
         wait("ring", h);

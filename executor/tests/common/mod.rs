@@ -157,3 +157,31 @@ pub fn spin(iters: u32) {
         std::hint::spin_loop();
     }
 }
+
+/// A token ring over CPUs `0..cpus`: the task pinned to CPU `c` waits for `sig[c]`'s next
+/// raise and raises `sig[(c + 1) % cpus]`, for `hops` hops in all, so that every hop is
+/// a cross-CPU wake of a CPU that has just gone idle. `sig` needs at least `cpus`
+/// signals; raise `sig[0]` to start it. Returns the tasks' handles.
+pub fn token_ring(
+    exec: &'static executor::Executor,
+    sig: Arc<Vec<Signal>>,
+    cpus: usize,
+    hops: u64,
+) -> Vec<executor::JoinHandle<()>> {
+    (0..cpus)
+        .map(|c| {
+            let sig = sig.clone();
+            exec.spawn_on(c, async move {
+                let mut n = 0;
+                loop {
+                    n += 1;
+                    sig[c].wait(n).await;
+                    sig[(c + 1) % cpus].raise();
+                    if (n - 1) * cpus as u64 + c as u64 >= hops {
+                        return;
+                    }
+                }
+            })
+        })
+        .collect()
+}
