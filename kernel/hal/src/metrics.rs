@@ -39,6 +39,7 @@ impl Default for Counter {
 static TIMER_TICKS: [Counter; MAX] = [const { Counter::new() }; MAX];
 static IPIS_SENT: [Counter; MAX] = [const { Counter::new() }; MAX];
 static IPIS_RECEIVED: [Counter; MAX] = [const { Counter::new() }; MAX];
+static TIMER_ARMS: [Counter; MAX] = [const { Counter::new() }; MAX];
 
 /// Counts a timer interrupt on `cpu`.
 pub fn timer_tick(cpu: usize) {
@@ -50,6 +51,20 @@ pub fn timer_tick(cpu: usize) {
 /// Timer interrupts taken by `cpu`.
 pub fn timer_ticks(cpu: usize) -> u64 {
     TIMER_TICKS.get(cpu).map_or(0, Counter::get)
+}
+
+/// Counts a write of `cpu`'s timer deadline (arm or disarm). Each one costs a host
+/// timer update under emulation, so the count per operation shows what a timer
+/// policy costs apart from host speed.
+pub fn timer_armed(cpu: usize) {
+    if let Some(c) = TIMER_ARMS.get(cpu) {
+        c.inc();
+    }
+}
+
+/// Timer deadline writes on `cpu`.
+pub fn timer_arms(cpu: usize) -> u64 {
+    TIMER_ARMS.get(cpu).map_or(0, Counter::get)
 }
 
 /// Counts an IPI sent by `cpu`.
@@ -124,6 +139,8 @@ pub static CREATED: AtomicU64 = AtomicU64::new(0);
 pub struct Totals {
     pub timer_ticks: u64,
     pub ipis_sent: u64,
+    /// Timer deadline writes (`timer_armed`).
+    pub timer_arms: u64,
 }
 
 /// Current totals over all CPUs.
@@ -131,5 +148,6 @@ pub fn totals() -> Totals {
     Totals {
         timer_ticks: TIMER_TICKS.iter().map(Counter::get).sum(),
         ipis_sent: IPIS_SENT.iter().map(Counter::get).sum(),
+        timer_arms: TIMER_ARMS.iter().map(Counter::get).sum(),
     }
 }

@@ -7,7 +7,7 @@
 //! ```text
 //! BENCHINFO os=mello tsc_hz=<hz> cpus=<online CPUs> accel=<tcg|kvm|...|unknown>
 //! BSAMPLES name=<metric> unit=<unit> v v v ...        (raw kept samples, <= 64 a line)
-//! BCOUNTS name=<bench> ops=<n> ipis=.. halts=.. poll_hits=.. poll_us=.. polls=.. steals=.. timer_irqs=.. wakes=.. remote_wakes=..
+//! BCOUNTS name=<bench> ops=<n> ipis=.. halts=.. poll_hits=.. poll_us=.. polls=.. steals=.. timer_irqs=.. timer_arms=.. wakes=.. remote_wakes=..
 //! BENCHDONE
 //! ```
 //!
@@ -58,6 +58,8 @@ struct Counts {
     steals: u64,
     /// Local APIC timer interrupts.
     timer_irqs: u64,
+    /// Local APIC timer deadline writes (each a host timer update under QEMU).
+    timer_arms: u64,
     /// Wakes that scheduled a task.
     wakes: u64,
     /// Of those, wakes issued from another CPU.
@@ -68,7 +70,8 @@ impl Counts {
     /// Reads every counter now. The one place that knows where they come from.
     fn now() -> Counts {
         let exec = crate::sched::exec();
-        let mut c = Counts { timer_irqs: crate::metrics::totals().timer_ticks, ..Counts::default() };
+        let t = crate::metrics::totals();
+        let mut c = Counts { timer_irqs: t.timer_ticks, timer_arms: t.timer_arms, ..Counts::default() };
         for cpu in 0..smp::online() {
             let s = exec.stats(cpu);
             c.ipis += crate::metrics::ipis(cpu).0;
@@ -94,6 +97,7 @@ impl Counts {
             polls: d(self.polls, before.polls),
             steals: d(self.steals, before.steals),
             timer_irqs: d(self.timer_irqs, before.timer_irqs),
+            timer_arms: d(self.timer_arms, before.timer_arms),
             wakes: d(self.wakes, before.wakes),
             remote_wakes: d(self.remote_wakes, before.remote_wakes),
         }
@@ -197,8 +201,8 @@ pub fn run(name: &str) -> ! {
             Ok(ops) => {
                 let c = Counts::now().since(&before);
                 kprintln!(
-                    "BCOUNTS name={} ops={ops} ipis={} halts={} poll_hits={} poll_us={} polls={} steals={} timer_irqs={} wakes={} remote_wakes={}",
-                    b.name, c.ipis, c.halts, c.poll_hits, c.poll_us, c.polls, c.steals, c.timer_irqs, c.wakes, c.remote_wakes
+                    "BCOUNTS name={} ops={ops} ipis={} halts={} poll_hits={} poll_us={} polls={} steals={} timer_irqs={} timer_arms={} wakes={} remote_wakes={}",
+                    b.name, c.ipis, c.halts, c.poll_hits, c.poll_us, c.polls, c.steals, c.timer_irqs, c.timer_arms, c.wakes, c.remote_wakes
                 );
                 kprintln!("# {}: done in {} ms", b.name, (time::uptime_ns() - t0) / 1_000_000);
             }

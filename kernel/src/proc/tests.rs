@@ -29,13 +29,19 @@ pub const TESTS: &[KTest] = ktests![
     shell_syscalls,
     timer_fires_beside_a_spinning_process,
     remote_wake_beside_a_spinning_process,
+    context_switches_leave_the_timer_alone,
     syscall_fuzz,
 ];
 
 /// Runs `/path argv...` and waits (bounded) for its exit status.
 fn run(path: &str, argv: &[&str], limit: Duration) -> Result<i32, alloc::string::String> {
+    run_on(path, argv, None, limit)
+}
+
+/// `run`, the process starting on `cpu` if given.
+fn run_on(path: &str, argv: &[&str], cpu: Option<usize>, limit: Duration) -> Result<i32, alloc::string::String> {
     check!(crate::INITRD.get().is_some(), "no initrd: the ring-3 programs are not available");
-    let pid = super::spawn(path, argv, None).map_err(|e| format!("starting {path}: {e}"))?;
+    let pid = super::spawn(path, argv, cpu).map_err(|e| format!("starting {path}: {e}"))?;
     match crate::sched::block_on(executor::timeout(super::wait(super::KERNEL_PID, Some(pid)), limit)) {
         Ok(Ok((p, status))) if p == pid => Ok(status),
         Ok(r) => Err(format!("wait for {path}: {r:?}")),
@@ -45,7 +51,12 @@ fn run(path: &str, argv: &[&str], limit: Duration) -> Result<i32, alloc::string:
 
 /// A ring-3 test program passes by exiting 0.
 fn passes(path: &str, argv: &[&str], limit: Duration) -> TestResult {
-    let status = run(path, argv, limit)?;
+    passes_on(path, argv, None, limit)
+}
+
+/// `passes`, the process starting on `cpu` if given.
+fn passes_on(path: &str, argv: &[&str], cpu: Option<usize>, limit: Duration) -> TestResult {
+    let status = run_on(path, argv, cpu, limit)?;
     match (exited(status), killed_by(status)) {
         (Some(0), _) => Ok(()),
         (Some(77), _) => crate::ktest::skip(&format!("{path} skipped itself (exit 77)")),
@@ -256,6 +267,27 @@ fn timer_fires_beside_a_spinning_process() -> TestResult {
     })();
     crate::sched::tunables::apply(saved);
     result
+}
+
+/// Two processes that yield to each other on one CPU switch without writing that CPU's
+/// timer on every switch (regression: each entry to ring 3 re-armed the timer for the
+/// entering thread's own slice end; under QEMU every write is a host timer update and
+/// a host system call, a fifth of `user_ctx_switch`). The timer is now only moved
+/// earlier, never later, so a switch between threads whose slices end later than the
+/// armed deadline leaves it alone.
+fn context_switches_leave_the_timer_alone() -> TestResult {
+    use crate::metrics;
+    use core::sync::atomic::Ordering;
+    let cpu = crate::smp::online() - 1;
+    let (arms, switches) = (metrics::timer_arms(cpu), metrics::SWITCHES.load(Ordering::Relaxed));
+    // It pins itself and its child to the CPU it starts on, and yields 2 x 10,500 times.
+    passes_on("/bench_yield", &["bench_yield", "--table"], Some(cpu), LONG)?;
+    let arms = metrics::timer_arms(cpu) - arms;
+    let switches = metrics::SWITCHES.load(Ordering::Relaxed) - switches;
+    crate::kprintln!("    ({switches} switches, {arms} timer writes on cpu{cpu})");
+    check!(switches >= 20_000, "only {switches} switches: the processes did not alternate");
+    check!(arms * 10 < switches, "{arms} timer writes for {switches} switches on cpu{cpu}");
+    Ok(())
 }
 
 /// The ring-3 system-call fuzzer, a bounded pass with a fixed seed (`make fuzz`

@@ -177,12 +177,16 @@ pub fn timer_fired() {
     }
 }
 
-/// Arms this CPU's timer for TSC value `deadline` unless it is armed for exactly
-/// that already (a register write is expensive under emulation). Returns whether
-/// it programmed the timer.
-pub fn rearm_timer(deadline: u64) -> bool {
-    if ARMED.get(super::cpu_id()).is_some_and(|a| a.load(Ordering::Relaxed) == deadline) {
-        return false;
+/// Makes this CPU's timer fire no later than TSC value `deadline`. A timer already
+/// armed for that deadline or an earlier one is left alone: an early interrupt costs
+/// its handler and a re-arm, while every write of the deadline costs far more under
+/// emulation (QEMU reschedules a host timer and, when it becomes the earliest, wakes
+/// its main loop through an eventfd: a host system call). Entering ring 3 for a switch
+/// would otherwise re-arm on every switch, each thread's slice ending at its own
+/// time. Returns whether it programmed the timer.
+pub fn arm_timer_by(deadline: u64) -> bool {
+    if ARMED.get(super::cpu_id()).is_some_and(|a| a.load(Ordering::Relaxed) <= deadline) {
+        return false; // NOT_ARMED is u64::MAX: only a real, pending deadline is kept
     }
     arm_timer(Some(deadline));
     true
@@ -191,6 +195,7 @@ pub fn rearm_timer(deadline: u64) -> bool {
 /// Arms this CPU's timer for TSC value `deadline`, or disarms it. A deadline in the
 /// past fires at once.
 pub fn arm_timer(deadline: Option<u64>) {
+    crate::metrics::timer_armed(super::cpu_id());
     if let Some(a) = ARMED.get(super::cpu_id()) {
         a.store(deadline.unwrap_or(NOT_ARMED), Ordering::Relaxed);
     }

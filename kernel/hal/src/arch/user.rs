@@ -158,9 +158,11 @@ pub fn init_cpu(tss_rsp0_slot: super::gdt::Rsp0Slot) {
 
 /// Runs `ctx` in ring 3 until it traps, and says why (and whether the local timer
 /// was reprogrammed). The caller must have this thread's address space loaded
-/// (`mm::uspace`). The timer is armed for TSC value `timer` with interrupts off (so
-/// it cannot fire before ring 3 runs and be lost): the end of the time slice or an
-/// earlier kernel timer. Interrupts are enabled on return.
+/// (`mm::uspace`). The timer is made to fire no later than TSC value `timer` (the end
+/// of the time slice or an earlier kernel timer), with interrupts off so it cannot
+/// fire before ring 3 runs and be lost; one armed earlier is kept (`arm_timer_by`),
+/// so the caller must expect an interrupt before `timer`. Interrupts are enabled on
+/// return.
 pub fn enter_user(ctx: &mut UserContext, timer: u64) -> (Trap, bool) {
     // The frame is the caller's to edit: whatever it says, ring 3 is where it goes,
     // with interrupts on, IOPL 0, and RIP/RSP in the lower half (so neither sysretq
@@ -176,7 +178,7 @@ pub fn enter_user(ctx: &mut UserContext, timer: u64) -> (Trap, bool) {
         f.rsp = 0;
     }
     irq::disable();
-    let rearmed = super::apic::rearm_timer(timer);
+    let rearmed = super::apic::arm_timer_by(timer);
     let me = ctx as *mut UserContext as u64;
     let pc = super::percpu::current();
     if pc.fpu_live.load(Ordering::Relaxed) != me {
