@@ -39,7 +39,6 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
-use core::sync::atomic::{AtomicU64, Ordering};
 use core::task::{Context, Poll, Waker};
 use spin::Mutex;
 
@@ -101,21 +100,94 @@ struct Waiter {
     msg: Option<Message>,
 }
 
-/// One port, guarded by its lock. See the module docs for the invariants.
+/// The FIFO list of a port's waiters, the oldest stored inline in the port. A port
+/// usually has one receiver: its slot (and the message handed to it) then shares
+/// cache lines with the port lock, so a message crosses between two CPUs with the
+/// lock's lines alone, and registering allocates nothing.
+#[repr(C)]
+struct Waiters {
+    /// The oldest waiter; `None` only if `rest` is empty too.
+    first: Option<Waiter>,
+    rest: VecDeque<Waiter>,
+}
+
+impl Waiters {
+    const fn new() -> Waiters {
+        Waiters { first: None, rest: VecDeque::new() }
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Waiter> {
+        self.first.iter().chain(self.rest.iter())
+    }
+
+    /// Where waiter `id` is in the list.
+    fn position(&self, id: u64) -> Option<usize> {
+        self.iter().position(|w| w.id == id)
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut Waiter> {
+        match i {
+            0 => self.first.as_mut(),
+            i => self.rest.get_mut(i - 1),
+        }
+    }
+
+    fn remove(&mut self, i: usize) -> Option<Waiter> {
+        match i {
+            0 => {
+                let w = self.first.take();
+                self.first = self.rest.pop_front();
+                w
+            }
+            i => self.rest.remove(i - 1),
+        }
+    }
+
+    /// Room for one more, so that `push_back` cannot fail.
+    fn try_reserve_one(&mut self) -> Result<(), alloc::collections::TryReserveError> {
+        match self.first {
+            None => Ok(()),
+            Some(_) => self.rest.try_reserve(1),
+        }
+    }
+
+    fn push_back(&mut self, w: Waiter) {
+        match self.first {
+            None => self.first = Some(w),
+            Some(_) => self.rest.push_back(w),
+        }
+    }
+}
+
+/// One port, guarded by its lock. See the module docs for the invariants. `repr(C)`
+/// with the fields the hand-off touches first: with the lock in front of it (see
+/// [`Port`]), they fill the first 128 bytes of the port.
+#[repr(C)]
 struct PortState {
-    queue: VecDeque<Message>,
-    waiters: VecDeque<Waiter>,
     handed: usize,
+    waiters: Waiters,
+    queue: VecDeque<Message>,
     next_id: u64,
+    /// Counters, under the lock: no cache line of their own to pass between CPUs.
+    sends: u64,
+    recvs: u64,
+    queue_full: u64,
 }
 
 impl PortState {
     const fn new() -> PortState {
         PortState {
-            queue: VecDeque::new(),
-            waiters: VecDeque::new(),
             handed: 0,
+            waiters: Waiters::new(),
+            queue: VecDeque::new(),
             next_id: 0,
+            sends: 0,
+            recvs: 0,
+            queue_full: 0,
         }
     }
 
@@ -123,7 +195,7 @@ impl PortState {
     /// on (next waiter, shifting later hand-offs down, or the queue front).
     /// Returns the waker of a waiter that newly received a message.
     fn cancel(&mut self, id: u64) -> Option<Waker> {
-        let pos = self.waiters.iter().position(|w| w.id == id)?;
+        let pos = self.waiters.position(id)?;
         let removed = self.waiters.remove(pos)?;
         let mut carry = removed.msg?;
         self.handed = self.handed.saturating_sub(1);
@@ -144,13 +216,25 @@ impl PortState {
     }
 }
 
+/// One port: its lock and state, on cache lines of its own (128-byte aligned, the
+/// pair of lines a CPU's adjacent-line prefetch moves together). The two CPUs of a
+/// conversation each take the lock for every message; packed ports (and table-wide
+/// counters) also pulled a neighbour's lines, or the counters', from the other CPU.
+#[repr(align(128))]
+struct Port {
+    state: Mutex<PortState>,
+}
+
+impl Port {
+    const fn new() -> Port {
+        Port { state: Mutex::new(PortState::new()) }
+    }
+}
+
 /// All IPC ports and their counters. `PortTable::new` is `const`, so the
 /// kernel can keep one in a `static`.
 pub struct PortTable {
-    ports: [Mutex<PortState>; NUM_PORTS],
-    sends: AtomicU64,
-    recvs: AtomicU64,
-    queue_full: AtomicU64,
+    ports: [Port; NUM_PORTS],
 }
 
 impl Default for PortTable {
@@ -162,15 +246,10 @@ impl Default for PortTable {
 impl PortTable {
     /// A table of empty ports.
     pub const fn new() -> PortTable {
-        PortTable {
-            ports: [const { Mutex::new(PortState::new()) }; NUM_PORTS],
-            sends: AtomicU64::new(0),
-            recvs: AtomicU64::new(0),
-            queue_full: AtomicU64::new(0),
-        }
+        PortTable { ports: [const { Port::new() }; NUM_PORTS] }
     }
 
-    fn port(&self, port: usize) -> Result<&Mutex<PortState>, IpcError> {
+    fn port(&self, port: usize) -> Result<&Port, IpcError> {
         self.ports.get(port).ok_or(IpcError::BadPort)
     }
 
@@ -197,20 +276,20 @@ impl PortTable {
     }
 
     fn send_message(&self, port: usize, msg: Message) -> Result<(), IpcError> {
-        let lock = self.port(port)?;
+        let p = self.port(port)?;
         if msg.len() > MAX_MSG {
             return Err(IpcError::TooBig);
         }
         let wake = {
-            let mut st = lock.lock();
+            let mut st = p.state.lock();
             if st.queue.len() + st.handed >= PORT_QUEUE {
-                drop(st);
-                self.queue_full.fetch_add(1, Ordering::Relaxed);
+                st.queue_full += 1;
                 return Err(IpcError::QueueFull);
             }
             // Keep room for every handed message to come back (see `cancel`).
             let room = st.handed + 1;
             st.queue.try_reserve(room).map_err(|_| IpcError::NoMemory)?;
+            st.sends += 1;
             let first_free = st.handed;
             match st.waiters.get_mut(first_free) {
                 Some(w) => {
@@ -225,7 +304,6 @@ impl PortTable {
                 }
             }
         };
-        self.sends.fetch_add(1, Ordering::Relaxed);
         if let Some(w) = wake {
             w.wake();
         }
@@ -246,32 +324,33 @@ impl PortTable {
     /// Takes the next queued message without waiting: `Ok(None)` if the
     /// queue is empty.
     pub fn try_recv(&self, port: usize) -> Result<Option<Message>, IpcError> {
-        let msg = self.port(port)?.lock().queue.pop_front();
-        if msg.is_some() {
-            self.recvs.fetch_add(1, Ordering::Relaxed);
-        }
+        let mut st = self.port(port)?.state.lock();
+        let msg = st.queue.pop_front();
+        st.recvs += u64::from(msg.is_some());
         Ok(msg)
     }
 
     /// Messages queued or handed out but not yet received on `port`.
     pub fn pending(&self, port: usize) -> Result<usize, IpcError> {
-        let st = self.port(port)?.lock();
+        let st = self.port(port)?.state.lock();
         Ok(st.queue.len() + st.handed)
     }
 
     /// Receivers currently waiting on `port` (including those that have
     /// been handed a message but not yet polled).
     pub fn waiting(&self, port: usize) -> Result<usize, IpcError> {
-        Ok(self.port(port)?.lock().waiters.len())
+        Ok(self.port(port)?.state.lock().waiters.len())
     }
 
-    /// The counters.
+    /// The counters, summed over the ports (each port's lock taken in turn).
     pub fn stats(&self) -> IpcStats {
-        IpcStats {
-            sends: self.sends.load(Ordering::Relaxed),
-            recvs: self.recvs.load(Ordering::Relaxed),
-            queue_full: self.queue_full.load(Ordering::Relaxed),
-        }
+        self.ports.iter().fold(IpcStats::default(), |mut s, p| {
+            let st = p.state.lock();
+            s.sends += st.sends;
+            s.recvs += st.recvs;
+            s.queue_full += st.queue_full;
+            s
+        })
     }
 }
 
@@ -304,22 +383,21 @@ impl Future for RecvFuture<'_> {
     type Output = Result<Message, IpcError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let table = self.table;
-        let lock = match table.port(self.port) {
-            Ok(l) => l,
+        let p = match self.table.port(self.port) {
+            Ok(p) => p,
             Err(e) => return Poll::Ready(Err(e)),
         };
-        let mut st = lock.lock();
+        let mut st = p.state.lock();
         if let RecvState::Waiting(id) = self.state {
-            match st.waiters.iter().position(|w| w.id == id) {
+            match st.waiters.position(id) {
                 Some(pos) => {
                     let handed = st.waiters.get_mut(pos).and_then(|w| w.msg.take());
                     if let Some(msg) = handed {
                         st.waiters.remove(pos);
                         st.handed = st.handed.saturating_sub(1);
+                        st.recvs += 1;
                         drop(st);
                         self.state = RecvState::Start;
-                        table.recvs.fetch_add(1, Ordering::Relaxed);
                         return Poll::Ready(Ok(msg));
                     }
                     if let Some(w) = st.waiters.get_mut(pos) {
@@ -334,11 +412,10 @@ impl Future for RecvFuture<'_> {
             }
         }
         if let Some(msg) = st.queue.pop_front() {
-            drop(st);
-            table.recvs.fetch_add(1, Ordering::Relaxed);
+            st.recvs += 1;
             return Poll::Ready(Ok(msg));
         }
-        if st.waiters.try_reserve(1).is_err() {
+        if st.waiters.try_reserve_one().is_err() {
             return Poll::Ready(Err(IpcError::NoMemory));
         }
         let id = st.next_id;
@@ -357,8 +434,8 @@ impl Future for RecvFuture<'_> {
 impl Drop for RecvFuture<'_> {
     fn drop(&mut self) {
         if let RecvState::Waiting(id) = self.state {
-            if let Ok(lock) = self.table.port(self.port) {
-                let wake = lock.lock().cancel(id);
+            if let Ok(p) = self.table.port(self.port) {
+                let wake = p.state.lock().cancel(id);
                 if let Some(w) = wake {
                     w.wake();
                 }

@@ -7,7 +7,9 @@
 //! `-- --cross-only PAUSE_NS` runs only the idle cross-thread case with that pause;
 //! `-- --only EXEC WORKLOAD N` runs one workload of one executor, for callgrind: EXEC is
 //! ours, tokio-current, tokio-multi, async-executor or localpool; WORKLOAD is spawn (N
-//! tasks spawned and joined on 1 thread) or pingpong (N rounds, 2 same-thread wakes each).
+//! tasks spawned and joined on 1 thread) or pingpong (N rounds, 2 same-thread wakes each);
+//! `--only ours ipc N`: N rounds of an 8-byte message each way through a `kcore::ipc`
+//! port table, 2 sends + 2 receives + 2 wakes, for `benches/scripts/callgrind-ipc.sh`).
 
 mod runners;
 mod workload;
@@ -69,7 +71,7 @@ fn main() {
     }
     if let Some(i) = std::env::args().position(|a| a == "--only") {
         let a: Vec<String> = std::env::args().skip(i + 1).take(3).collect();
-        let usage = "--only EXEC (ours|tokio-current|tokio-multi|async-executor|localpool) spawn|pingpong N";
+        let usage = "--only EXEC (ours|tokio-current|tokio-multi|async-executor|localpool) spawn|pingpong N, or --only ours ipc N";
         let (Some(e), Some(w), Some(n)) = (a.first(), a.get(1), a.get(2).and_then(|n| n.parse().ok())) else {
             panic!("{usage}");
         };
@@ -82,6 +84,10 @@ fn main() {
             "pingpong" => {
                 let (v, _) = runners::same_thread_latency(e, n);
                 println!("{} pingpong {n}: p50 {} ns", e.name(), Summary::of(v).p50);
+            }
+            "ipc" if e == runners::Exec::Ours => {
+                runners::ours_ipc_pingpong(n);
+                println!("{} ipc {n}: done", e.name());
             }
             _ => panic!("{usage}"),
         }

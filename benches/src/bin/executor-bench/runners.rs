@@ -270,3 +270,28 @@ pub fn ours_cross_cpu_pingpong(rounds: usize) -> (Vec<u64>, Builtin) {
     both.merge_from(exec.wake_latency(1));
     (x, Some(executor::LatencySummary::of(&both)))
 }
+
+/// Ours only: two tasks on one worker thread bounce an 8-byte message through a kernel
+/// IPC port table (`kcore::ipc`, ports 0 and 1), as the kernel's `ipc_pingpong_kernel`
+/// does across two CPUs. Under callgrind, its instructions per round minus `pingpong`'s
+/// are what IPC costs beyond the two wakes (same-thread: no cross-CPU traffic).
+pub fn ours_ipc_pingpong(rounds: usize) {
+    let ports: &'static kcore::ipc::PortTable = Box::leak(Box::new(kcore::ipc::PortTable::new()));
+    let rt = HostRuntime::new(1);
+    let exec = rt.executor();
+    let server = exec.spawn_on(0, async move {
+        for i in 0..rounds as u64 {
+            let m = ports.recv(0).await.expect("server recv");
+            assert_eq!(m[..], i.to_le_bytes());
+            ports.send(1, &m).expect("server send");
+        }
+    });
+    let client = exec.spawn_on(0, async move {
+        for i in 0..rounds as u64 {
+            ports.send(0, &i.to_le_bytes()).expect("client send");
+            let m = ports.recv(1).await.expect("client recv");
+            assert_eq!(m[..], i.to_le_bytes());
+        }
+    });
+    block_on(async { (client.await, server.await) });
+}

@@ -4,7 +4,7 @@
 use super::*;
 use crate::testutil::Rng;
 use futures::executor::block_on;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Wake;
 use std::thread;
@@ -39,7 +39,7 @@ fn poll_once(f: &mut RecvFuture<'_>, w: &Waker) -> Poll<Result<Message, IpcError
 impl PortTable {
     /// Checks the invariants listed in the module docs for `port`.
     fn check_invariants(&self, port: usize) {
-        let st = self.ports[port].lock();
+        let st = self.ports[port].state.lock();
         let handed = st.waiters.iter().take_while(|w| w.msg.is_some()).count();
         assert_eq!(handed, st.handed, "handed waiters are a prefix");
         assert!(st.waiters.iter().skip(handed).all(|w| w.msg.is_none()));
@@ -423,4 +423,20 @@ fn send_vec_takes_an_owned_buffer_with_the_same_checks() {
         t.send_vec(4, vec![i as u8]).unwrap();
     }
     assert_eq!(t.send_vec(4, vec![0]), Err(IpcError::QueueFull));
+}
+
+/// The hand-off's fields (the lock, `handed`, the first waiter's slot with its inline
+/// message) lie within the first 128 bytes of a port: a message between two CPUs moves
+/// that pair of cache lines and nothing else of the port.
+#[test]
+fn hand_off_fields_fit_the_ports_first_128_bytes() {
+    use core::mem::{align_of, offset_of, size_of};
+    assert_eq!(align_of::<Port>(), 128);
+    // The lock word comes before the state (spin's Mutex keeps its data last).
+    let port = Port::new();
+    let data_at = &*port.state.lock() as *const PortState as usize - &port as *const Port as usize;
+    let lock_and_pad = size_of::<Mutex<PortState>>() - size_of::<PortState>();
+    assert_eq!(data_at, lock_and_pad, "the lock is not in front of the state");
+    let end_of_first = offset_of!(PortState, waiters) + offset_of!(Waiters, first) + size_of::<Option<Waiter>>();
+    assert!(lock_and_pad + end_of_first <= 128, "{lock_and_pad} + {end_of_first} > 128");
 }
