@@ -11,7 +11,7 @@ import plot
 import stats
 from config import LINUX_APPEND, LINUX_MAP, NOISE_SPREAD_PCT, ROOT, TAIL_LINES, order
 
-COUNTERS = ["ipis", "halts", "poll_hits", "poll_us", "polls", "steals", "timer_irqs", "timer_arms", "wakes", "remote_wakes"]
+COUNTERS = ["ipis", "halts", "poll_hits", "poll_us", "starved", "polls", "steals", "timer_irqs", "timer_arms", "wakes", "remote_wakes"]
 
 
 def fmt(v):

@@ -65,6 +65,9 @@ pub(crate) struct PerCpu {
     pub programmed: AtomicU64,
     /// The idle policy's word of state for this CPU (e.g. an adaptive window). Owner-only.
     pub idle_state: AtomicU64,
+    /// The CPU this one last woke a task on (`NOBODY`: none since its last idle period).
+    /// Its next poll watches that CPU's progress (`run::idle`). Owner-only.
+    pub awaited: AtomicUsize,
     pub stats: Stats,
 }
 
@@ -95,6 +98,9 @@ pub struct Executor {
 /// idle path compares it with (`u64::MAX` means "none", real deadlines are smaller).
 pub(crate) const CLOBBERED: u64 = u64::MAX - 1;
 
+/// `PerCpu::awaited` when this CPU has woken no other since its last idle period.
+pub(crate) const NOBODY: usize = usize::MAX;
+
 /// Default wake-latency sample rate: one wake in this many is timed (see
 /// [`Executor::set_latency_sample`]).
 pub const DEFAULT_LATENCY_SAMPLE: u64 = 16;
@@ -116,6 +122,7 @@ impl Executor {
                 timers: TimerQueue::new(),
                 programmed: AtomicU64::new(u64::MAX),
                 idle_state: AtomicU64::new(0),
+                awaited: AtomicUsize::new(NOBODY),
                 stats: Stats::default(),
             })
             .collect();
@@ -238,6 +245,9 @@ impl Executor {
         };
         self.cpus[home].queues.push(task, pusher);
         if home != me {
+            if let Some(pc) = self.cpus.get(me) {
+                pc.awaited.store(home, Ordering::Relaxed);
+            }
             self.kick(home);
         }
     }

@@ -8,8 +8,8 @@ use core::pin::pin;
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::{Context, Poll};
 
-use crate::executor::{Executor, CLOBBERED};
-use crate::idle::IdleOutcome;
+use crate::executor::{Executor, CLOBBERED, NOBODY};
+use crate::idle::{IdleOutcome, STARVED_AFTER_US};
 use crate::stats::{add_local, bump_local};
 use crate::state::{AfterPoll, CANCELLED, HANDLE, JOIN_WAKER};
 use crate::task::TaskRef;
@@ -124,6 +124,14 @@ impl Executor {
             until = until.max(d);
         }
         let mut now = start;
+        // The CPU this one last woke a task on: if it runs nothing for STARVED_AFTER_US
+        // while that task waits, the host is not running it (a host with fewer free cores
+        // than busy vCPUs), and spinning here only takes host time from it. Then halt now.
+        let awaited = pc.awaited.swap(NOBODY, Ordering::Relaxed);
+        let mut watch = self.cpus.get(awaited).map(|t| {
+            (t, t.stats.local.polls.load(Ordering::Relaxed), start.saturating_add(STARVED_AFTER_US * tpu))
+        });
+        let mut starved = false;
         if until > start {
             self.trace(crate::trace::class::IDLE, || crate::Event::IdlePollBegin);
             loop {
@@ -141,6 +149,19 @@ impl Executor {
                 }
                 if now >= until {
                     break;
+                }
+                if let Some((t, polls, _)) = watch.filter(|&(_, _, at)| now >= at) {
+                    // No poll finished there since this one began, none is running, and
+                    // work waits: that CPU has not run at all.
+                    if t.stats.local.polls.load(Ordering::Relaxed) == polls
+                        && t.current.load(Ordering::Relaxed) == 0
+                        && !t.queues.is_empty()
+                    {
+                        starved = true;
+                        bump_local(&local.polls_starved);
+                        break;
+                    }
+                    watch = None;
                 }
                 core::hint::spin_loop();
                 now = self.now();
@@ -176,7 +197,7 @@ impl Executor {
             let t = self.now().saturating_sub(halt_start);
             bump_local(&local.halts);
             add_local(&local.halt_ticks, t);
-            policy.record(&pc.idle_state, tpu, IdleOutcome::Halted { polled, halted: t });
+            policy.record(&pc.idle_state, tpu, IdleOutcome::Halted { polled, halted: t, starved });
         }
     }
 

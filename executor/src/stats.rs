@@ -30,6 +30,8 @@ pub(crate) struct LocalCounters {
     /// Ticks spent polling while idle, and polls that found work before their window ended.
     pub poll_ticks: AtomicU64,
     pub poll_hits: AtomicU64,
+    /// Polls cut short because the CPU they waited on made no progress (see `idle`).
+    pub polls_starved: AtomicU64,
 }
 
 /// Counters any CPU may bump (wakes and hand-overs to this CPU), with `bump`.
@@ -136,6 +138,10 @@ pub struct CpuStats {
     /// Idle periods in which work (a wake, a timer) arrived while polling: each saved a
     /// halt and, for a remote wake, an IPI.
     pub poll_hits: u64,
+    /// Idle periods whose poll was cut short because a CPU this one had just woken ran
+    /// nothing for [`STARVED_AFTER_US`](crate::idle::STARVED_AFTER_US): its host was
+    /// not running it, so the spin only took host time from it.
+    pub polls_starved: u64,
     /// Approximate run-queue length at the time of the snapshot.
     pub queued: usize,
     /// Wake latency: from the `wake()` that scheduled a task to the start of its next poll,
@@ -164,6 +170,7 @@ impl Stats {
             halt_ticks: l.halt_ticks.load(Relaxed),
             poll_ticks: l.poll_ticks.load(Relaxed),
             poll_hits: l.poll_hits.load(Relaxed),
+            polls_starved: l.polls_starved.load(Relaxed),
             queued,
             wake_latency: LatencySummary::of(&self.wake_latency),
         }

@@ -122,6 +122,31 @@ fn polls_stay_bounded_by_their_window() {
     assert!(s.poll_ticks >= 30 * 64 * 1000, "the window did not grow: {}", s.poll_ticks);
 }
 
+/// A CPU that polls after waking a task on another CPU stops polling (and halts) once
+/// that CPU has run nothing for `STARVED_AFTER_US`: here CPU 1's loop never runs at all,
+/// as when the host does not run its vCPU. Without a wake to watch, it polls its window.
+#[test]
+fn a_poll_stops_when_the_cpu_it_woke_does_not_run() {
+    use executor::idle::STARVED_AFTER_US;
+    let p: &'static ManualClock =
+        Box::leak(Box::new(ManualClock { t: AtomicU64::new(1), halts: AtomicU64::new(0) }));
+    let exec = Executor::new(p, 2);
+    exec.set_idle_policy(&Poll { us: 500 });
+    // Spawned by the manual platform's only CPU, 0, onto CPU 1, whose loop never runs.
+    let _never_runs = exec.spawn_on(1, async {});
+    exec.run(0, &|| p.halts.load(Ordering::Relaxed) >= 1);
+    let s = exec.stats(0);
+    let limit = STARVED_AFTER_US * 1000;
+    assert_eq!((s.halts, s.poll_hits, s.polls_starved), (1, 0, 1));
+    assert!((limit..=limit + 2 * STEP).contains(&s.poll_ticks), "polled {} ticks, not ~{limit}", s.poll_ticks);
+
+    // The next idle period has no new wake to watch: the whole 500 µs window.
+    exec.run(0, &|| p.halts.load(Ordering::Relaxed) >= 2);
+    let s2 = exec.stats(0);
+    assert_eq!(s2.polls_starved, 1);
+    assert!(s2.poll_ticks - s.poll_ticks >= 500 * 1000, "polled {} ticks", s2.poll_ticks - s.poll_ticks);
+}
+
 #[test]
 fn timers_never_early_with_a_timer_spin_under_each_policy() {
     for (name, policy) in policies() {

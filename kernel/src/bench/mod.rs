@@ -7,7 +7,7 @@
 //! ```text
 //! BENCHINFO os=mello tsc_hz=<hz> cpus=<online CPUs> accel=<tcg|kvm|...|unknown>
 //! BSAMPLES name=<metric> unit=<unit> v v v ...        (raw kept samples, <= 64 a line)
-//! BCOUNTS name=<bench> ops=<n> ipis=.. halts=.. poll_hits=.. poll_us=.. polls=.. steals=.. timer_irqs=.. timer_arms=.. wakes=.. remote_wakes=..
+//! BCOUNTS name=<bench> ops=<n> ipis=.. halts=.. poll_hits=.. poll_us=.. starved=.. polls=.. steals=.. timer_irqs=.. timer_arms=.. wakes=.. remote_wakes=..
 //! BENCHDONE
 //! ```
 //!
@@ -52,6 +52,8 @@ struct Counts {
     poll_hits: u64,
     /// Microseconds spent polling while idle (the idle policy's CPU cost).
     poll_us: u64,
+    /// Polls cut short because the CPU they waited on did not run (host starvation).
+    starved: u64,
     /// Task polls.
     polls: u64,
     /// Successful steals.
@@ -78,6 +80,7 @@ impl Counts {
             c.halts += s.halts;
             c.poll_hits += s.poll_hits;
             c.poll_us += crate::arch::time::cycles_to_ns(s.poll_ticks) / 1000;
+            c.starved += s.polls_starved;
             c.polls += s.polls;
             c.steals += s.steals;
             c.wakes += s.wakes;
@@ -94,6 +97,7 @@ impl Counts {
             halts: d(self.halts, before.halts),
             poll_hits: d(self.poll_hits, before.poll_hits),
             poll_us: d(self.poll_us, before.poll_us),
+            starved: d(self.starved, before.starved),
             polls: d(self.polls, before.polls),
             steals: d(self.steals, before.steals),
             timer_irqs: d(self.timer_irqs, before.timer_irqs),
@@ -201,8 +205,8 @@ pub fn run(name: &str) -> ! {
             Ok(ops) => {
                 let c = Counts::now().since(&before);
                 kprintln!(
-                    "BCOUNTS name={} ops={ops} ipis={} halts={} poll_hits={} poll_us={} polls={} steals={} timer_irqs={} timer_arms={} wakes={} remote_wakes={}",
-                    b.name, c.ipis, c.halts, c.poll_hits, c.poll_us, c.polls, c.steals, c.timer_irqs, c.timer_arms, c.wakes, c.remote_wakes
+                    "BCOUNTS name={} ops={ops} ipis={} halts={} poll_hits={} poll_us={} starved={} polls={} steals={} timer_irqs={} timer_arms={} wakes={} remote_wakes={}",
+                    b.name, c.ipis, c.halts, c.poll_hits, c.poll_us, c.starved, c.polls, c.steals, c.timer_irqs, c.timer_arms, c.wakes, c.remote_wakes
                 );
                 kprintln!("# {}: done in {} ms", b.name, (time::uptime_ns() - t0) / 1_000_000);
             }
