@@ -35,13 +35,8 @@ pub const TESTS: &[KTest] = ktests![
 
 /// Runs `/path argv...` and waits (bounded) for its exit status.
 fn run(path: &str, argv: &[&str], limit: Duration) -> Result<i32, alloc::string::String> {
-    run_on(path, argv, None, limit)
-}
-
-/// `run`, the process starting on `cpu` if given.
-fn run_on(path: &str, argv: &[&str], cpu: Option<usize>, limit: Duration) -> Result<i32, alloc::string::String> {
     check!(crate::INITRD.get().is_some(), "no initrd: the ring-3 programs are not available");
-    let pid = super::spawn(path, argv, cpu).map_err(|e| format!("starting {path}: {e}"))?;
+    let pid = super::spawn(path, argv, None).map_err(|e| format!("starting {path}: {e}"))?;
     match crate::sched::block_on(executor::timeout(super::wait(super::KERNEL_PID, Some(pid)), limit)) {
         Ok(Ok((p, status))) if p == pid => Ok(status),
         Ok(r) => Err(format!("wait for {path}: {r:?}")),
@@ -51,12 +46,7 @@ fn run_on(path: &str, argv: &[&str], cpu: Option<usize>, limit: Duration) -> Res
 
 /// A ring-3 test program passes by exiting 0.
 fn passes(path: &str, argv: &[&str], limit: Duration) -> TestResult {
-    passes_on(path, argv, None, limit)
-}
-
-/// `passes`, the process starting on `cpu` if given.
-fn passes_on(path: &str, argv: &[&str], cpu: Option<usize>, limit: Duration) -> TestResult {
-    let status = run_on(path, argv, cpu, limit)?;
+    let status = run(path, argv, limit)?;
     match (exited(status), killed_by(status)) {
         (Some(0), _) => Ok(()),
         (Some(77), _) => crate::ktest::skip(&format!("{path} skipped itself (exit 77)")),
@@ -273,20 +263,28 @@ fn timer_fires_beside_a_spinning_process() -> TestResult {
 /// timer on every switch (regression: each entry to ring 3 re-armed the timer for the
 /// entering thread's own slice end; under QEMU every write is a host timer update and
 /// a host system call, a fifth of `user_ctx_switch`). The timer is now only moved
-/// earlier, never later, so a switch between threads whose slices end later than the
-/// armed deadline leaves it alone.
+/// earlier, never later: a switch leaves it alone unless it fired (or was disarmed)
+/// since, so the writes are bounded by the timer interrupts taken, not by the switches.
+/// (Under TCG a switch takes ~7 us and the timer fires ~150 times in the run; under a
+/// slow nested KVM a switch can take longer than the 1 ms wake-up granule, and then it
+/// fires, and is re-armed, every few switches.)
 fn context_switches_leave_the_timer_alone() -> TestResult {
     use crate::metrics;
     use core::sync::atomic::Ordering;
-    let cpu = crate::smp::online() - 1;
-    let (arms, switches) = (metrics::timer_arms(cpu), metrics::SWITCHES.load(Ordering::Relaxed));
-    // It pins itself and its child to the CPU it starts on, and yields 2 x 10,500 times.
-    passes_on("/bench_yield", &["bench_yield", "--table"], Some(cpu), LONG)?;
-    let arms = metrics::timer_arms(cpu) - arms;
-    let switches = metrics::SWITCHES.load(Ordering::Relaxed) - switches;
-    crate::kprintln!("    ({switches} switches, {arms} timer writes on cpu{cpu})");
+    // Summed over the CPUs: the program pins itself where it runs, which need not be
+    // where it started. The other CPUs write their timers only after interrupts and for
+    // their own few deadlines (tens in the run).
+    let cpus = crate::smp::online();
+    let sum = |f: fn(usize) -> u64| (0..cpus).map(f).sum::<u64>();
+    let counts = || (sum(metrics::timer_arms), sum(metrics::timer_ticks), metrics::SWITCHES.load(Ordering::Relaxed));
+    let before = counts();
+    // It pins itself and its child to the CPU it runs on, and yields 2 x 10,500 times.
+    passes("/bench_yield", &["bench_yield", "--table"], LONG)?;
+    let after = counts();
+    let (arms, irqs, switches) = (after.0 - before.0, after.1 - before.1, after.2 - before.2);
+    crate::kprintln!("    ({switches} switches, {arms} timer writes, {irqs} timer interrupts on {cpus} CPUs)");
     check!(switches >= 20_000, "only {switches} switches: the processes did not alternate");
-    check!(arms * 10 < switches, "{arms} timer writes for {switches} switches on cpu{cpu}");
+    check!(arms <= irqs + switches / 10, "{arms} timer writes for {switches} switches and {irqs} timer interrupts");
     Ok(())
 }
 
