@@ -16,6 +16,7 @@ use futures_util::task::AtomicWaker;
 /// Suites of this module.
 pub const TESTS: &[KTest] = crate::ktests![
     all_cpus_online,
+    cpu_start_refuses_running_and_unknown_cpus,
     task_runs_on_home_from_every_cpu,
     ipc_ping_pong_10000_cross_cpu,
     ipc_queue_full_is_an_error,
@@ -34,6 +35,23 @@ fn all_cpus_online() -> TestResult {
     check!(smp::online() == smp::count(), "{} of {} CPUs online", smp::online(), smp::count());
     let ids: Vec<usize> = (0..ncpus()).map(|c| block_on(spawn_on(c, async { cpu_id() }))).collect();
     check!(ids.iter().enumerate().all(|(i, &c)| i == c), "tasks ran on {ids:?}");
+    Ok(())
+}
+
+/// INIT and STARTUP (which reset a CPU, whatever it runs) go only to a listed AP that
+/// is not online, and a CPU is marked online once: every CPU here is online already, so
+/// each call must be refused and change nothing.
+fn cpu_start_refuses_running_and_unknown_cpus() -> TestResult {
+    use crate::arch::{apic, cpus};
+    let n = smp::count();
+    for cpu in [0, n - 1, n, usize::MAX] {
+        check!(apic::send_init(cpu).is_err(), "INIT to cpu {cpu} was sent");
+        check!(apic::send_startup(cpu).is_err(), "STARTUP to cpu {cpu} was sent");
+        check!(cpus::mark_online(cpu).is_err(), "cpu {cpu} was marked online again");
+    }
+    check!(smp::online() == n, "{} CPUs counted online of {n}", smp::online());
+    let ids: Vec<usize> = (0..n).map(|c| block_on(spawn_on(c, async { cpu_id() }))).collect();
+    check!(ids.iter().enumerate().all(|(i, &c)| i == c), "after the refused calls, tasks ran on {ids:?}");
     Ok(())
 }
 

@@ -49,12 +49,13 @@ async fn start_one(cpu: usize) -> Result<(), &'static str> {
     let apic_id = cpus()[cpu].apic_id;
     let stack = alloc_stacks(cpu)?;
     tramp::set_stack(apic_id, Some(&stack))?;
-    apic::send_init(apic_id);
+    apic::send_init(cpu)?;
     sched::sleep(Duration::from_millis(10)).await;
-    apic::send_sipi(apic_id, (tramp::TRAMPOLINE / 4096) as u8);
+    apic::send_startup(cpu)?;
     sched::sleep(Duration::from_micros(200)).await;
     if !cpus()[cpu].online.load(Ordering::Acquire) {
-        apic::send_sipi(apic_id, (tramp::TRAMPOLINE / 4096) as u8);
+        // Err here means it came online meanwhile: the wait below sees that.
+        let _ = apic::send_startup(cpu);
     }
     match executor::timeout(online(cpu), Duration::from_millis(1000)).await {
         Ok(()) => Ok(()),
@@ -107,7 +108,10 @@ extern "C" fn ap_entry(apic_id: u32) -> ! {
     let Some(st) = STACKS[cpu].get() else { arch::halt_forever() };
     arch::user::init_cpu(gdt::init_cpu(st.tss));
     apic::init_cpu();
-    mark_online(cpu);
+    if let Err(e) = mark_online(cpu) {
+        log::error!("cpu{cpu}: {e}");
+        arch::halt_forever();
+    }
     ONLINE_WAKERS[cpu].wake();
     sched::run_cpu(cpu)
 }

@@ -136,14 +136,32 @@ pub fn send_nmi(apic_id: u32) {
     send_icr(apic_id, 0b100 << 8 | 1 << 14);
 }
 
-/// Sends INIT (assert, level) to start an AP's reset sequence.
-pub fn send_init(apic_id: u32) {
-    send_icr(apic_id, 0b101 << 8 | 1 << 14 | 1 << 15);
+/// The APIC id of AP `cpu`, if INIT and STARTUP may go to it: a CPU the firmware
+/// listed, not this one, and not yet online (INIT resets a CPU, whatever it runs).
+fn ap_target(cpu: usize) -> Result<u32, &'static str> {
+    let c = super::cpus::cpus().get(cpu).ok_or("no such CPU")?;
+    if c.apic_id == id() {
+        return Err("that is this CPU");
+    }
+    if c.online.load(Ordering::Acquire) {
+        return Err("that CPU is already online");
+    }
+    Ok(c.apic_id)
 }
 
-/// Sends a STARTUP IPI: the AP starts in real mode at `page * 4096`.
-pub fn send_sipi(apic_id: u32, page: u8) {
-    send_icr(apic_id, page as u32 | 0b110 << 8 | 1 << 14);
+/// Sends INIT (assert, level) to start AP `cpu`'s reset sequence.
+pub fn send_init(cpu: usize) -> Result<(), &'static str> {
+    send_icr(ap_target(cpu)?, 0b101 << 8 | 1 << 14 | 1 << 15);
+    Ok(())
+}
+
+/// Sends a STARTUP IPI to AP `cpu`: it starts in real mode at the AP trampoline
+/// (`arch::ap::TRAMPOLINE`), the only start address there is.
+pub fn send_startup(cpu: usize) -> Result<(), &'static str> {
+    const PAGE: u32 = (super::ap::TRAMPOLINE / 4096) as u32;
+    const _: () = assert!(super::ap::TRAMPOLINE.is_multiple_of(4096) && PAGE < 256, "STARTUP takes a page below 1 MiB");
+    send_icr(ap_target(cpu)?, PAGE | 0b110 << 8 | 1 << 14);
+    Ok(())
 }
 
 /// Measures the LAPIC timer (count mode) against the calibrated TSC; boot CPU, once.

@@ -46,11 +46,17 @@ pub fn index_of(apic_id: u32) -> Option<usize> {
     cpus().iter().position(|c| c.apic_id == apic_id)
 }
 
-/// Marks `cpu` online (an AP that finished its start-up).
-pub fn mark_online(cpu: usize) {
-    ONLINE_MASK.fetch_or(1 << cpu, Ordering::AcqRel);
-    cpus()[cpu].online.store(true, Ordering::Release);
+/// Marks `cpu` online (an AP that finished its start-up). Each CPU counts once: a
+/// second call for the same CPU, or one for a CPU the firmware did not list, is an
+/// error and changes nothing.
+pub fn mark_online(cpu: usize) -> Result<(), &'static str> {
+    let c = cpus().get(cpu).filter(|_| cpu < crate::MAX_CPUS).ok_or("no such CPU")?;
+    if ONLINE_MASK.fetch_or(1 << cpu, Ordering::AcqRel) & (1 << cpu) != 0 {
+        return Err("that CPU is already online");
+    }
+    c.online.store(true, Ordering::Release);
     ONLINE.fetch_add(1, Ordering::AcqRel);
+    Ok(())
 }
 
 /// Whether `cpu` is online, as TLB shootdown sees it.
