@@ -127,7 +127,8 @@ impl Executor {
         // The CPU this one last woke a task on: if it runs nothing for STARVED_AFTER_US
         // while that task waits, the host is not running it (a host with fewer free cores
         // than busy vCPUs), and spinning here only takes host time from it. Then halt now.
-        let awaited = pc.awaited.swap(NOBODY, Ordering::Relaxed);
+        let awaited = pc.awaited.load(Ordering::Relaxed); // owner-only: no locked swap
+        pc.awaited.store(NOBODY, Ordering::Relaxed);
         let mut watch = self.cpus.get(awaited).map(|t| {
             (t, t.stats.local.polls.load(Ordering::Relaxed), start.saturating_add(STARVED_AFTER_US * tpu))
         });

@@ -9,7 +9,7 @@
 //! ours, tokio-current, tokio-multi, async-executor or localpool; WORKLOAD is spawn (N
 //! tasks spawned and joined on 1 thread) or pingpong (N rounds, 2 same-thread wakes each);
 //! `--only ours ipc N`: N rounds of an 8-byte message each way through a `kcore::ipc`
-//! port table, 2 sends + 2 receives + 2 wakes, for `benches/scripts/callgrind-ipc.sh`).
+//! port table, 2 sends + 2 receives + 2 wakes, for `benches/scripts/callgrind-ops.sh ours`).
 
 mod runners;
 mod workload;
